@@ -1,0 +1,10 @@
+"""smp-analysis: Community Safety Partnership Strategic Assessment analysis.
+
+Import the pieces you need, e.g. ``from smp_analysis.methods.change import compare_counts``,
+or open an assessment as the chapter notebooks do::
+
+    from smp_analysis.assessment import Assessment
+    sa = Assessment.open("params/2023-24.yaml")
+"""
+
+__version__ = "0.1.0"

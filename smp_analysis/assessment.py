@@ -1,0 +1,165 @@
+"""An assessment in progress: validated params plus a read-only store connection.
+
+This is the layer the chapter notebooks call. Each method queries the store (filters pushed
+into SQL) and hands tidy frames to the pure functions in :mod:`smp_analysis.methods`; nothing
+here computes statistics itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import store
+from .categories import (
+    AGAINST_SOCIETY,
+    ANTI_SOCIAL_BEHAVIOUR,
+    CRIME_TYPES,
+    VICTIM_BASED,
+    category_table,
+)
+from .methods.change import change_table
+from .methods.rates import RankResult, area_rates, rank_area
+from .params import AssessmentParams, load_params
+from .periods import ReportingPeriod
+
+TOTAL_CRIME = "Total recorded crime"
+GROUP_ORDER = (TOTAL_CRIME, VICTIM_BASED, AGAINST_SOCIETY, ANTI_SOCIAL_BEHAVIOUR)
+
+
+class Assessment:
+    def __init__(self, params: AssessmentParams, con: duckdb.DuckDBPyConnection):
+        self.params = params
+        self.con = con
+
+    @classmethod
+    def open(cls, params_file: str | Path) -> Assessment:
+        params = load_params(params_file)
+        return cls(params, store.connect(params.data.store, read_only=True))
+
+    # ------------------------------------------------------------------ context
+    @property
+    def current(self) -> ReportingPeriod:
+        return self.params.current
+
+    @property
+    def previous(self) -> ReportingPeriod:
+        return self.params.previous
+
+    @property
+    def focus_code(self) -> str:
+        return self.params.focus_area.code
+
+    @property
+    def focus_name(self) -> str:
+        return self.params.focus_area.name
+
+    @property
+    def comparison_name(self) -> str:
+        return self.params.comparison_area.name
+
+    @cached_property
+    def synthetic(self) -> bool:
+        files = store.input_files(self.con)
+        return bool(len(files)) and bool(files["synthetic"].any())
+
+    @cached_property
+    def districts(self) -> pd.DataFrame:
+        frame = store.districts(self.con, self.params.comparison_area.police_force)
+        if self.focus_code not in set(frame["area_code"]):
+            raise ValueError(
+                f"focus area {self.focus_code} is not a district of police force "
+                f"{self.params.comparison_area.police_force!r} in the LSOA lookup")
+        return frame.set_index("area_code")
+
+    def population_year(self, period: ReportingPeriod | None = None) -> int:
+        """Mid-year estimate used for a period: the year its middle month falls in."""
+        period = period or self.current
+        return period.months[len(period.months) // 2].year
+
+    # ------------------------------------------------------------------ counts
+    def monthly(self, *, start: dt.date, end: dt.date, area_codes=None, level="district"
+                ) -> pd.DataFrame:
+        return store.monthly_counts(self.con, start=start, end=end, area_codes=area_codes,
+                                    level=level,
+                                    police_force=self.params.comparison_area.police_force)
+
+    def _group_counts(self, period: ReportingPeriod, area_codes) -> pd.DataFrame:
+        monthly = self.monthly(start=period.start, end=period.end, area_codes=area_codes)
+        return with_groups(monthly)
+
+    def counts_by_type(self, period: ReportingPeriod) -> pd.Series:
+        frame = self.monthly(start=period.start, end=period.end, area_codes=[self.focus_code])
+        return frame.groupby("crime_type")["count"].sum()
+
+    def change_by_group(self) -> pd.DataFrame:
+        """Year-on-year change for total crime, the Home Office groups and ASB."""
+        current = self._group_counts(self.current, [self.focus_code]).groupby("group")["count"].sum()
+        previous = self._group_counts(self.previous, [self.focus_code]).groupby("group")["count"].sum()
+        table = change_table(current, previous, alpha=self.params.options.alpha,
+                             current_exposure=self.current.n_months,
+                             previous_exposure=self.previous.n_months)
+        return table.reindex([g for g in GROUP_ORDER if g in table.index])
+
+    def change_by_type(self) -> pd.DataFrame:
+        """Year-on-year change for each police.uk crime type (and ASB)."""
+        table = change_table(self.counts_by_type(self.current),
+                             self.counts_by_type(self.previous),
+                             alpha=self.params.options.alpha,
+                             current_exposure=self.current.n_months,
+                             previous_exposure=self.previous.n_months)
+        order = [t for t in (*CRIME_TYPES, ANTI_SOCIAL_BEHAVIOUR) if t in table.index]
+        return table.reindex(order)
+
+    def monthly_by_group(self, years: int = 5) -> pd.DataFrame:
+        """Monthly counts by group for the focus area over the last `years` years."""
+        first = self.current.first_month - 12 * years + self.current.n_months
+        monthly = self.monthly(start=first.start_time.date(), end=self.current.end,
+                               area_codes=[self.focus_code])
+        grouped = with_groups(monthly).groupby(["group", "month"], as_index=False)["count"].sum()
+        grouped["group"] = pd.Categorical(grouped["group"], categories=GROUP_ORDER, ordered=True)
+        return grouped.sort_values(["group", "month"]).reset_index(drop=True)
+
+    # ------------------------------------------------------------------ rates
+    @cached_property
+    def population(self) -> pd.DataFrame:
+        frame = store.population(self.con, area_codes=list(self.districts.index),
+                                 year=self.population_year())
+        return frame.set_index("area_code")
+
+    def district_counts(self, crime_types=None) -> pd.Series:
+        """Offences in the current period per district of the comparison area."""
+        frame = self.monthly(start=self.current.start, end=self.current.end,
+                             area_codes=list(self.districts.index))
+        if crime_types is not None:
+            frame = frame[frame["crime_type"].isin(crime_types)]
+        return frame.groupby("area_code")["count"].sum()
+
+    def district_rates(self, crime_types=CRIME_TYPES) -> pd.DataFrame:
+        table = area_rates(self.district_counts(crime_types), self.population["population"])
+        return table.join(self.districts["area_name"])
+
+    def focus_rank(self, crime_types=CRIME_TYPES) -> RankResult:
+        return rank_area(self.district_counts(crime_types), self.population["population"],
+                         self.focus_code)
+
+    def rates_by_type(self) -> pd.DataFrame:
+        """Per crime type: focus rate, county rate, rank of the focus area among districts."""
+        rows = []
+        for crime_type in (*CRIME_TYPES, ANTI_SOCIAL_BEHAVIOUR):
+            r = self.focus_rank([crime_type])
+            rows.append({"crime_type": crime_type, "focus_rate": r.rate_per_1000,
+                         "county_rate": r.pooled_rate_per_1000, "rank": r.rank, "of": r.of})
+        return pd.DataFrame(rows)
+
+
+def with_groups(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Add the Home Office group to monthly counts and a 'Total recorded crime' copy of crimes."""
+    groups = category_table().drop_duplicates("harmonised_type").set_index("harmonised_type")
+    frame = monthly.assign(group=monthly["crime_type"].map(groups["ho_group"]))
+    crimes = frame[frame["group"] != ANTI_SOCIAL_BEHAVIOUR].assign(group=TOTAL_CRIME)
+    return pd.concat([frame, crimes], ignore_index=True)

@@ -1,0 +1,108 @@
+"""`smp`: a thin command-line shell over the library (the notebooks call the same functions)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import InputError
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from .demo import generate
+
+    start = time.perf_counter()
+    out = generate(args.out, seed=args.seed)
+    manifest = json.loads((out / "demo-manifest.json").read_text())
+    print(f"Synthetic demonstration data written to {out} "
+          f"({manifest['rows_written']:,} police.uk rows, seed {args.seed}) "
+          f"in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _check_params(args: argparse.Namespace) -> int:
+    from .params import load_params
+
+    for path in args.params:
+        params = load_params(path)
+        print(f"{path}: OK ({params.title}; {params.current.name})")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from . import store
+
+    con = store.connect(args.store)
+    try:
+        report = store.ingest_police_uk(con, args.paths, progress=sys.stderr.isatty())
+    finally:
+        con.close()
+    width = max((len(Path(f.path).name) for f in report.files), default=4)
+    print(f"{'file':<{width}}  {'status':<9} {'read':>9} {'loaded':>9} {'quarantined':>11}")
+    for f in report.files:
+        print(f"{Path(f.path).name:<{width}}  {f.status:<9} {f.rows_read:>9,} "
+              f"{f.rows_loaded:>9,} {f.rows_quarantined:>11,}")
+    for f in report.failed:
+        print(f"ERROR {f.error}", file=sys.stderr)
+    report_path = Path(args.store).with_name("ingest-report.json")
+    report_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    print(f"Ingest report written to {report_path}")
+    return 1 if report.failed else 0
+
+
+def _appendix(args: argparse.Namespace) -> int:
+    from .report.build import build_appendix
+
+    status = 0
+    for params_file in args.params:
+        start = time.perf_counter()
+        result = build_appendix(params_file, out_dir=args.out, progress=sys.stderr.isatty())
+        print(f"Appendix written to {result.html} in {time.perf_counter() - start:.1f} s")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo-data", help="write the synthetic demonstration county")
+    demo.add_argument("--out", default="data/demo", type=Path)
+    demo.add_argument("--seed", default=20151, type=int)
+    demo.set_defaults(func=_demo_data)
+
+    check = sub.add_parser("check-params", help="validate params YAML files")
+    check.add_argument("params", nargs="+", type=Path)
+    check.set_defaults(func=_check_params)
+
+    ingest = sub.add_parser("ingest", help="load input files into the store")
+    ingest_sub = ingest.add_subparsers(dest="source", required=True)
+    police = ingest_sub.add_parser("police-uk", help="data.police.uk street-level CSVs")
+    police.add_argument("paths", nargs="+", type=Path, help="files or folders")
+    police.add_argument("--store", default="data/smp.duckdb", type=Path)
+    police.set_defaults(func=_ingest)
+
+    appendix = sub.add_parser("appendix", help="build the HTML appendix for params file(s)")
+    appendix.add_argument("--params", nargs="+", required=True, type=Path)
+    appendix.add_argument("--out", default=Path("reports"), type=Path)
+    appendix.set_defaults(func=_appendix)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"smp: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the CLI's job is a clear one-line failure
+        from .report.build import AppendixError
+
+        if isinstance(exc, AppendixError | FileNotFoundError):
+            print(f"smp: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

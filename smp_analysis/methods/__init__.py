@@ -1,0 +1,1 @@
+"""Pure analysis methods: DataFrames and parameters in, DataFrames or result objects out."""

@@ -1,0 +1,193 @@
+"""Plain-English sentences for reviewers, built from result objects.
+
+Every sentence with a number in the appendix comes from here, so wording and rounding are
+consistent and tested: percentages to one decimal place, counts with thousands separators,
+"rose"/"fell"/"did not change", "more"/"fewer" offences.
+
+>>> from smp_analysis.methods.change import compare_counts
+>>> change_sentence("Total recorded crime", compare_counts(9358, 8845))
+'Total recorded crime rose by 5.8% (513 more offences), from 8,845 to 9,358.'
+>>> ordinal(4), ordinal(11), ordinal(22), ordinal(13)
+('4th', '11th', '22nd', '13th')
+"""
+
+from __future__ import annotations
+
+import math
+
+from .methods.change import ChangeResult
+from .methods.rates import RankResult
+
+
+def ordinal(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def count(n: int) -> str:
+    """>>> count(12345)
+    '12,345'
+    """
+    return f"{n:,}"
+
+
+def percent(x: float) -> str:
+    """>>> percent(5.8234), percent(-0.04)
+    ('5.8%', '0.0%')
+    """
+    value = round(x, 1)
+    return f"{0.0 if value == 0 else value:.1f}%"
+
+
+def p_value(p: float) -> str:
+    """>>> p_value(0.0001), p_value(0.0342), p_value(0.41)
+    ('p < 0.001', 'p = 0.034', 'p = 0.41')
+    """
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.1:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}"
+
+
+def change_sentence(subject: str, result: ChangeResult, *, noun: str = "offences") -> str:
+    """'<subject> rose by 5.8% (513 more offences), from 8,845 to 9,358.'"""
+    if result.change == 0:
+        return f"{subject} did not change ({count(result.current)} {noun} in both periods)."
+    direction = "rose" if result.change > 0 else "fell"
+    more = "more" if result.change > 0 else "fewer"
+    amount = count(abs(result.change))
+    if math.isnan(result.percent_change):
+        return (f"{subject} {direction} from none to {count(result.current)} {noun}.")
+    return (f"{subject} {direction} by {percent(abs(result.percent_change))} "
+            f"({amount} {more} {noun}), from {count(result.previous)} to "
+            f"{count(result.current)}.")
+
+
+def chance_sentence(result: ChangeResult) -> str:
+    """Whether a change is more than year-to-year chance variation would produce."""
+    if result.change == 0:
+        return ""
+    if result.significant:
+        return (f"This change is larger than chance variation alone would be expected to "
+                f"produce ({p_value(result.p_value)}).")
+    return (f"A change of this size could arise from chance variation alone "
+            f"({p_value(result.p_value)}), so it should not be read as a real shift.")
+
+
+def rank_sentence(area_name: str, subject: str, result: RankResult, comparison_name: str,
+                  *, noun: str = "crimes") -> str:
+    """'Maidstone's rate of 62.3 crimes per 1,000 residents is the 4th highest of 13 ...'"""
+    rank = "the highest" if result.rank == 1 else f"the {ordinal(result.rank)} highest"
+    if result.rank == result.of:
+        rank = "the lowest"
+    relation = "above" if result.above_average else "below"
+    if round(result.rate_per_1000, 1) == round(result.pooled_rate_per_1000, 1):
+        relation = "the same as"
+        tail = f"the {comparison_name} rate of {result.pooled_rate_per_1000:.1f}"
+    else:
+        tail = f"the {comparison_name} rate of {result.pooled_rate_per_1000:.1f}"
+    return (f"{area_name}'s {subject} rate of {result.rate_per_1000:.1f} {noun} per 1,000 "
+            f"residents is {rank} of the {result.of} districts in {comparison_name}, "
+            f"{relation} {tail}.")
+
+
+def change_bullets(table, *, asb_label: str = "Anti-social behaviour") -> str:
+    """Markdown bullets, one per row of a :func:`~smp_analysis.methods.change.change_table`."""
+    from .methods.change import ChangeResult
+
+    lines = []
+    for label, row in table.iterrows():
+        result = ChangeResult(int(row["previous"]), int(row["current"]), int(row["change"]),
+                              float(row["percent_change"]), float(row["rate_ratio"]),
+                              float(row["ci_low"]), float(row["ci_high"]), float(row["p_value"]),
+                              alpha=0.0 if not row["significant"] else 1.0)
+        noun = "incidents" if label == asb_label else "offences"
+        sentence = change_sentence(str(label), result, noun=noun)
+        lines.append(f"- {sentence} {chance_sentence(result)}".rstrip())
+    return "\n".join(lines)
+
+
+def largest_changes_sentence(table, *, n: int = 3) -> str:
+    """Which crime types changed most, in offences, among statistically clear changes."""
+    clear = table[table["significant"]]
+    if clear.empty:
+        return ("No individual crime type changed by more than chance variation would be "
+                "expected to produce.")
+    rises = clear[clear["change"] > 0].sort_values("change", ascending=False).head(n)
+    falls = clear[clear["change"] < 0].sort_values("change").head(n)
+    parts = []
+    if len(rises):
+        parts.append("the largest clear rises were in " + _join(
+            [f"{label.lower()} ({count(int(r['change']))} more)" for label, r in rises.iterrows()]))
+    if len(falls):
+        parts.append("the largest clear falls were in " + _join(
+            [f"{label.lower()} ({count(abs(int(r['change'])))} fewer)"
+             for label, r in falls.iterrows()]))
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def _join(items: list[str]) -> str:
+    """>>> _join(["a", "b", "c"])
+    'a, b and c'
+    """
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def period_sentence(area_name: str, current, previous) -> str:
+    """>>> from smp_analysis.periods import ReportingPeriod
+    >>> import datetime as dt
+    >>> p = ReportingPeriod(dt.date(2013, 10, 1), dt.date(2014, 9, 30))
+    >>> period_sentence("Maidstone", p, p.preceding())
+    'Figures for Maidstone cover October 2013 to September 2014, compared with October 2012 to September 2013.'
+    """
+    return (f"Figures for {area_name} cover {current.name}, compared with {previous.name}.")
+
+
+def trend_alt_text(monthly, area_name: str) -> str:
+    """Alt text for a monthly line chart: what each line does from its first to last year."""
+    parts = []
+    for group, part in monthly.groupby("group", sort=False, observed=True):
+        part = part.sort_values("month")
+        first, last = part.head(12)["count"].sum(), part.tail(12)["count"].sum()
+        peak = part.loc[part["count"].idxmax()]
+        parts.append(f"{group}: {count(int(first))} in the first twelve months shown and "
+                     f"{count(int(last))} in the last twelve, peaking at {count(int(peak['count']))}"
+                     f" in {peak['month']:%B %Y}")
+    return f"Line chart of monthly counts in {area_name}. " + "; ".join(parts) + "."
+
+
+def change_alt_text(table, area_name: str) -> str:
+    ordered = table.sort_values("percent_change", ascending=False)
+    items = [f"{label} {percent(row['percent_change'])}" for label, row in ordered.iterrows()]
+    return (f"Bar chart of percentage change by crime type in {area_name}, largest rise "
+            f"first: " + ", ".join(items) + ".")
+
+
+def rates_alt_text(rates, area_name: str, pooled: float) -> str:
+    items = [f"{row['area_name']} {row['rate_per_1000']:.1f}" for _, row in rates.iterrows()]
+    return (f"Bar chart of offences per 1,000 residents by district, highest first, with "
+            f"{area_name} highlighted and the county rate of {pooled:.1f} marked: "
+            + ", ".join(items) + ".")
+
+
+def population_note(population) -> str:
+    """Which population figures the rates use."""
+    sources = sorted(set(population["source"]))
+    return f"Rates use the {_join(sources)} for each district."
+
+
+def rank_by_type_sentence(frame, area_name: str) -> str:
+    """Crime types where the area is among the highest (top third) in the county."""
+    high = frame[frame["rank"] <= max(1, frame["of"].iloc[0] // 3)]
+    if high.empty:
+        return f"{area_name} is not among the highest third of districts for any crime type."
+    items = [f"{row['crime_type'].lower()} ({ordinal(int(row['rank']))})"
+             for _, row in high.sort_values("rank").iterrows()]
+    return (f"{area_name} is among the highest third of districts for " + _join(items) + ".")

@@ -1,0 +1,110 @@
+"""One house style for every chart, with a caption and alt text on every figure.
+
+Charts are returned as :class:`Figure` objects that render in Jupyter and in the HTML appendix
+as ``<figure>`` with an embedded PNG (no external files), real alt text and a caption. A chart
+built on synthetic data carries the words "Synthetic demonstration data" inside the image too.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .periods import ReportingPeriod  # noqa: E402
+
+PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
+FOCUS_COLOUR = "#c55a11"
+OTHER_COLOUR = "#9dc3e6"
+SYNTHETIC_LABEL = "Synthetic demonstration data"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rendered chart: PNG bytes, caption and alt text."""
+
+    png: bytes
+    caption: str
+    alt: str
+
+    def _repr_html_(self) -> str:
+        data = base64.b64encode(self.png).decode("ascii")
+        return (f'<figure class="smp-figure"><img src="data:image/png;base64,{data}" '
+                f'alt="{html.escape(self.alt, quote=True)}" />'
+                f"<figcaption>{html.escape(self.caption)}</figcaption></figure>")
+
+
+def _theme() -> None:
+    sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE,
+                  rc={"figure.dpi": 100, "savefig.dpi": 110, "axes.titleweight": "bold",
+                      "font.family": "DejaVu Sans"})
+
+
+def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool) -> Figure:
+    """Stamp, render to PNG and close a matplotlib figure."""
+    if not alt.strip():
+        raise ValueError("every figure needs alt text")
+    if synthetic:
+        fig.text(0.99, 0.01, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9,
+                 color="#a00000", alpha=0.8)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return Figure(buffer.getvalue(), caption, alt)
+
+
+def monthly_lines(frame: pd.DataFrame, *, series: str, value: str, title: str,
+                  period: ReportingPeriod, caption: str, alt: str, synthetic: bool,
+                  ylabel: str = "Offences per month") -> Figure:
+    """Monthly counts as lines, one per `series`, with the assessment period shaded."""
+    _theme()
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for i, (name, part) in enumerate(frame.groupby(series, sort=False)):
+        ax.plot(part["month"], part[value], label=name, color=PALETTE[i % len(PALETTE)], lw=1.8)
+    ax.axvspan(pd.Timestamp(period.start), pd.Timestamp(period.end), color="#ffe699", alpha=0.5,
+               label="Assessment period")
+    ax.set_title(title, loc="left")
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("")
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def change_bars(table: pd.DataFrame, *, title: str, caption: str, alt: str,
+                synthetic: bool) -> Figure:
+    """Horizontal bars of percent change by label (index), rises and falls coloured."""
+    _theme()
+    data = table.sort_values("percent_change")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(data) + 1.2))
+    colours = [FOCUS_COLOUR if v > 0 else PALETTE[0] for v in data["percent_change"]]
+    ax.barh(data.index.astype(str), data["percent_change"], color=colours)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_title(title, loc="left")
+    ax.set_xlabel("% change on previous period")
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def rate_bars(table: pd.DataFrame, *, focus: str, reference: float, title: str, caption: str,
+              alt: str, synthetic: bool, label: str = "area_name") -> Figure:
+    """Rates per 1,000 by area, the focus area highlighted, the pooled rate as a line."""
+    _theme()
+    data = table.sort_values("rate_per_1000")
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(data) + 1.2))
+    colours = [FOCUS_COLOUR if code == focus else OTHER_COLOUR for code in data.index]
+    ax.barh(data[label], data["rate_per_1000"], color=colours)
+    ax.axvline(reference, color="black", ls="--", lw=1, label=f"County rate ({reference:.1f})")
+    ax.set_title(title, loc="left")
+    ax.set_xlabel("Offences per 1,000 residents")
+    ax.legend(loc="lower right", frameon=True)
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)

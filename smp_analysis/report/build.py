@@ -1,0 +1,262 @@
+"""Run chapter notebooks with papermill and render ONE self-contained HTML appendix.
+
+The output is written atomically: the HTML is rendered to a temporary file in the target
+folder and moved into place only when every chapter ran. A failed chapter leaves the previous
+appendix untouched and keeps the executed notebook, with its error, under ``failed/``.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+import re
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+from bs4 import BeautifulSoup
+from nbconvert import HTMLExporter
+
+from .. import store
+from ..params import AssessmentParams, load_params
+from ..plots import SYNTHETIC_LABEL
+from . import provenance
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+CHAPTER = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+
+
+class AppendixError(RuntimeError):
+    """A chapter failed; the message says which, why and where the executed notebook is."""
+
+
+@dataclass(frozen=True)
+class AppendixResult:
+    html: Path
+    executed: list[Path]
+    seconds: dict[str, float]
+
+
+def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
+    found = sorted(p for p in notebooks_dir.glob("*.ipynb") if CHAPTER.match(p.name))
+    if not found:
+        raise AppendixError(f"no chapter notebooks (NN_name.ipynb) in {notebooks_dir}")
+    return found
+
+
+def prepare_store(params: AssessmentParams, *, progress: bool = False) -> store.IngestReport:
+    """Bring the store up to date with the inputs named in params (incremental)."""
+    con = store.connect(params.data.store)
+    try:
+        report = store.ingest_police_uk(con, params.data.police_uk, progress=progress)
+        for kind in store.REFERENCE_READERS:
+            path = getattr(params.data, kind)
+            if path is not None:
+                store.load_reference(con, kind, path)
+    finally:
+        con.close()
+    if report.failed:
+        problems = "\n".join(f.error or f.path for f in report.failed)
+        raise AppendixError(f"{len(report.failed)} police.uk file(s) could not be read:\n{problems}")
+    return report
+
+
+def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR / "reports",
+                   notebooks_dir: Path = NOTEBOOKS_DIR, progress: bool = False,
+                   workers: int = 2) -> AppendixResult:
+    """Validate params, update the store, run every chapter, write the HTML appendix."""
+    import time
+
+    params_file = Path(params_file).resolve()
+    params = load_params(params_file)
+    prepare_store(params, progress=progress)
+    out_dir = Path(out_dir).resolve()
+    work = out_dir / params.assessment
+    executed_dir = work / "executed"
+    failed_dir = work / "failed"
+    work.mkdir(parents=True, exist_ok=True)
+
+    seconds: dict[str, float] = {}
+
+    def run(chapter: Path) -> Path:
+        start = time.perf_counter()
+        target = failed_dir / chapter.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            pm.execute_notebook(str(chapter), str(target),
+                                parameters={"params_file": str(params_file)},
+                                kernel_name="python3", progress_bar=False,
+                                cwd=str(notebooks_dir), log_output=False)
+        except pm.PapermillExecutionError as exc:
+            raise AppendixError(
+                f"chapter {chapter.stem} failed: {exc.ename}: {exc.evalue}\n"
+                f"The executed notebook with the error is kept at {target}; the previous "
+                "appendix (if any) was left untouched.") from None
+        seconds[chapter.stem] = time.perf_counter() - start
+        return target
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        ran = list(pool.map(run, chapters(notebooks_dir)))
+    # Every chapter succeeded: move them out of failed/ into executed/.
+    shutil.rmtree(executed_dir, ignore_errors=True)
+    executed_dir.mkdir(parents=True)
+    executed = []
+    for path in ran:
+        dest = executed_dir / path.name
+        os.replace(path, dest)
+        executed.append(dest)
+    shutil.rmtree(failed_dir, ignore_errors=True)
+
+    con = store.connect(params.data.store, read_only=True)
+    try:
+        inputs = store.input_files(con)
+    finally:
+        con.close()
+    prov = provenance.collect(params, inputs, project_dir=PROJECT_DIR)
+    document = render(params, [nbformat.read(p, as_version=4) for p in executed], prov)
+    html_path = out_dir / f"{params.assessment}.html"
+    write_atomic(html_path, document)
+    return AppendixResult(html_path, executed, seconds)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def merge(notebooks: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    """One notebook of every chapter's cells, without the parameter cells or stderr output."""
+    merged = nbformat.v4.new_notebook()
+    merged.metadata = copy.deepcopy(notebooks[0].metadata)
+    merged.metadata.pop("papermill", None)
+    for nb in notebooks:
+        for cell in nb.cells:
+            tags = set(cell.get("metadata", {}).get("tags", []))
+            if tags & {"parameters", "injected-parameters", "remove-cell"}:
+                continue
+            cell = copy.deepcopy(cell)
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs
+                                if not (o.output_type == "stream" and o.name == "stderr")]
+            merged.cells.append(cell)
+    return merged
+
+
+def render(params: AssessmentParams, notebooks: list[nbformat.NotebookNode],
+           prov: provenance.Provenance) -> str:
+    exporter = HTMLExporter(template_name="smp", extra_template_basedirs=[str(TEMPLATES_DIR)],
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    merged = merge(notebooks)
+    merged.metadata["title"] = params.title
+    body, _ = exporter.from_notebook_node(merged)
+    return decorate(body, params, prov)
+
+
+def _slug(text: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+    slug, i = base, 2
+    while slug in used:
+        slug, i = f"{base}-{i}", i + 1
+    used.add(slug)
+    return slug
+
+
+def decorate(body: str, params: AssessmentParams, prov: provenance.Provenance) -> str:
+    """Add the synthetic banner, cover page, table of contents and provenance section."""
+    soup = BeautifulSoup(body, "html.parser")
+    main = soup.find("main")
+    for anchor in main.select("a.anchor-link"):
+        anchor.decompose()
+    used = {tag["id"] for tag in soup.find_all(id=True)}
+    headings = []
+    for tag in main.find_all(["h1", "h2"]):
+        if not tag.get("id"):
+            tag["id"] = _slug(tag.get_text(" ", strip=True), used)
+        headings.append(tag)
+    cover = BeautifulSoup(_cover_html(params, prov, headings), "html.parser")
+    main.insert(0, cover)
+    main.append(BeautifulSoup(_provenance_html(prov), "html.parser"))
+    if prov.synthetic:
+        banner = soup.new_tag("div", attrs={"class": "smp-synthetic-banner", "role": "note"})
+        banner.string = (f"{SYNTHETIC_LABEL}: this appendix was built from generated data and "
+                         "describes no real place or person.")
+        main.insert(0, banner)
+        footer = soup.new_tag("footer", attrs={"class": "smp-synthetic-banner"})
+        footer.string = SYNTHETIC_LABEL
+        main.append(footer)
+    return str(soup)
+
+
+def _cover_html(params: AssessmentParams, prov: provenance.Provenance, headings) -> str:
+    e = html.escape
+    toc = "".join(
+        f'<li class="toc-{h.name}"><a href="#{e(h["id"])}">{e(h.get_text(" ", strip=True))}</a></li>'
+        for h in headings)
+    data_note = SYNTHETIC_LABEL if prov.synthetic else "Police recorded crime (data.police.uk format)"
+    return f"""
+<section class="smp-cover" id="cover">
+  <h1>{e(params.title)}</h1>
+  <p>{e(params.partnership)}: Strategic Assessment data appendix</p>
+  <dl>
+    <dt>Focus area</dt><dd>{e(params.focus_area.name)} ({e(params.focus_area.code)})</dd>
+    <dt>Compared with</dt><dd>{e(params.comparison_area.name)}</dd>
+    <dt>Assessment period</dt><dd>{e(params.current.name)}</dd>
+    <dt>Compared period</dt><dd>{e(params.previous.name)}</dd>
+    <dt>Data</dt><dd>{e(data_note)}</dd>
+    <dt>Produced</dt><dd>{e(prov.run_at)} by smp-analysis {e(prov.packages.get("smp-analysis", ""))}</dd>
+    <dt>Code version</dt><dd>{e(prov.git_commit)}</dd>
+    <dt>Parameters file</dt><dd>{e(str(params.source_file.name if params.source_file else ""))}
+      (SHA-256 {e(prov.params_sha256[:16])}&hellip;)</dd>
+  </dl>
+  <p>Full provenance (every input file with its SHA-256, package versions, parameters) is in
+  <a href="#provenance">Provenance</a>.</p>
+</section>
+<nav class="smp-toc" id="contents" aria-label="Table of contents">
+  <h2>Contents</h2>
+  <ol>{toc}<li><a href="#provenance">Provenance</a></li></ol>
+</nav>"""
+
+
+def _provenance_html(prov: provenance.Provenance) -> str:
+    e = html.escape
+    inputs = prov.inputs
+    rows = "".join(
+        f"<tr><td>{e(str(r.kind))}</td><td>{e(Path(str(r.path)).name)}</td><td>{e(str(r.sha256))}</td>"
+        f"<td>{int(r.rows_read):,}</td><td>{int(r.rows_loaded):,}</td>"
+        f"<td>{int(r.rows_quarantined):,}</td></tr>"
+        for r in inputs.itertuples())
+    totals = (f"{int(inputs['rows_read'].sum()):,} rows read = {int(inputs['rows_loaded'].sum()):,}"
+              f" loaded + {int(inputs['rows_quarantined'].sum()):,} quarantined") if len(inputs) else ""
+    packages = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in prov.packages.items())
+    return f"""
+<section class="smp-provenance" id="provenance">
+  <h2>Provenance</h2>
+  <p>Run at {e(prov.run_at)}; code version {e(prov.git_commit)}.</p>
+  <h3>Parameters (SHA-256 {e(prov.params_sha256)})</h3>
+  <pre>{e(prov.params_yaml)}</pre>
+  <h3>Input files ({len(inputs)}; {e(totals)})</h3>
+  <details><summary>Show every input file and its SHA-256</summary>
+  <table><thead><tr><th>kind</th><th>file</th><th>SHA-256</th><th>rows read</th>
+  <th>rows loaded</th><th>rows quarantined</th></tr></thead><tbody>{rows}</tbody></table>
+  </details>
+  <h3>Package versions</h3>
+  <table><tbody>{packages}</tbody></table>
+</section>"""

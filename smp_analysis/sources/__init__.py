@@ -1,0 +1,1 @@
+"""Readers: each knows one file format, validates it, and returns rows plus quarantine."""

@@ -1,0 +1,310 @@
+"""The embedded DuckDB store: the only module that touches the database.
+
+Raw files go in through :func:`ingest_police_uk` and :func:`load_reference`; chapters read
+tidy frames through the query functions, with the area and period filters pushed into SQL so
+one partnership's appendix never loads the whole force.
+
+Identity of an input file is its SHA-256: re-ingesting an unchanged file is a no-op, the same
+bytes under another path are not loaded twice, and a changed file replaces its old rows in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .categories import category_table
+from .errors import InputError
+from .sources import geography
+from .sources._csv import sha256_of
+from .sources.police_uk import find_street_files, read_street_csv
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS source_files (
+    file_id INTEGER PRIMARY KEY, path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+    reasons VARCHAR, synthetic BOOLEAN NOT NULL, ingested_at TIMESTAMP NOT NULL);
+CREATE SEQUENCE IF NOT EXISTS file_ids START 1;
+CREATE TABLE IF NOT EXISTS crimes (
+    file_id INTEGER NOT NULL, line BIGINT NOT NULL, crime_id VARCHAR, month DATE NOT NULL,
+    reported_by VARCHAR, falls_within VARCHAR, longitude DOUBLE, latitude DOUBLE,
+    location VARCHAR, lsoa_code VARCHAR, lsoa_name VARCHAR, crime_type VARCHAR NOT NULL,
+    last_outcome_category VARCHAR, context VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantine (
+    file_id INTEGER NOT NULL, file VARCHAR, line BIGINT, "column" VARCHAR, reason VARCHAR,
+    value VARCHAR);
+CREATE TABLE IF NOT EXISTS crime_categories (
+    police_uk_type VARCHAR PRIMARY KEY, harmonised_type VARCHAR, ho_group VARCHAR,
+    is_crime BOOLEAN);
+"""
+SYNTHETIC_MARKER = ".synthetic-demo"
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    sha256: str
+    status: str  # loaded | replaced | unchanged | duplicate | failed
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    files: list[FileOutcome]
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "failed"]
+
+    def to_json(self) -> dict:
+        return {"files": [asdict(f) for f in self.files]}
+
+
+def is_synthetic(path: str | Path) -> bool:
+    """True when the file sits below a folder written by the demo generator."""
+    path = Path(path).resolve()
+    return any((parent / SYNTHETIC_MARKER).exists() for parent in path.parents)
+
+
+def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the store at `path`."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise FileNotFoundError(f"store {path} does not exist; run `smp ingest` first")
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(SCHEMA)
+    _load_categories(con)
+    return con
+
+
+def _load_categories(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM crime_categories")
+    category_frame = category_table()[["police_uk_type", "harmonised_type", "ho_group", "is_crime"]]
+    con.register("category_frame", category_frame)
+    con.execute("INSERT INTO crime_categories SELECT * FROM category_frame")
+    con.unregister("category_frame")
+
+
+def _register_file(con, path: str, sha: str, kind: str, counts: tuple[int, int, int],
+                   reasons: dict[str, int]) -> int:
+    file_id = con.execute("SELECT nextval('file_ids')").fetchone()[0]
+    con.execute(
+        "INSERT INTO source_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [file_id, path, sha, kind, *counts, json.dumps(reasons, sort_keys=True),
+         is_synthetic(path), dt.datetime.now()],
+    )
+    return file_id
+
+
+def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *,
+                     progress: bool = False) -> IngestReport:
+    """Load street-level CSVs (files or folders) into the store, incrementally."""
+    outcomes: list[FileOutcome] = []
+    files = find_street_files([Path(p) for p in paths])
+    for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
+        outcomes.append(_ingest_one(con, path))
+    return IngestReport(outcomes)
+
+
+def _ingest_one(con: duckdb.DuckDBPyConnection, path: Path) -> FileOutcome:
+    sha = sha256_of(path)
+    same_bytes = con.execute(
+        "SELECT path FROM source_files WHERE sha256 = ? AND kind = 'police_uk'", [sha]
+    ).fetchall()
+    if same_bytes:
+        status = "unchanged" if any(p == str(path) for (p,) in same_bytes) else "duplicate"
+        return FileOutcome(str(path), sha, status)
+    try:
+        result = read_street_csv(path)
+    except InputError as exc:
+        return FileOutcome(str(path), sha, "failed", error=str(exc))
+    previous = con.execute(
+        "SELECT file_id FROM source_files WHERE path = ? AND kind = 'police_uk'", [str(path)]
+    ).fetchall()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for (old_id,) in previous:
+            for table in ("crimes", "quarantine", "source_files"):
+                con.execute(f"DELETE FROM {table} WHERE file_id = ?", [old_id])
+        file_id = _register_file(
+            con, str(path), result.sha256, "police_uk",
+            (result.rows_read, result.rows_loaded, result.rows_quarantined), result.reasons)
+        rows = result.rows.assign(file_id=file_id)
+        con.register("incoming", rows)
+        con.execute(
+            "INSERT INTO crimes SELECT file_id, line, crime_id, month, reported_by, falls_within,"
+            " longitude, latitude, location, lsoa_code, lsoa_name, crime_type,"
+            " last_outcome_category, context FROM incoming")
+        con.unregister("incoming")
+        if len(result.quarantine):
+            con.register("incoming_q", result.quarantine.assign(file_id=file_id))
+            con.execute('INSERT INTO quarantine SELECT file_id, file, line, "column", reason,'
+                        " value FROM incoming_q")
+            con.unregister("incoming_q")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return FileOutcome(str(path), result.sha256, "replaced" if previous else "loaded",
+                       result.rows_read, result.rows_loaded, result.rows_quarantined,
+                       result.reasons)
+
+
+REFERENCE_READERS = {
+    "lsoa_lookup": geography.read_lsoa_lookup,
+    "census_population": geography.read_census_population,
+    "ward_lookup": geography.read_ward_lookup,
+    "population_by_year": geography.read_population_by_year,
+    "hospital_admissions": geography.read_hospital_admissions,
+}
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path) -> bool:
+    """Replace reference table `kind` from `path` unless the same bytes are loaded already.
+
+    Returns True when the table was (re)loaded.
+    """
+    reader = REFERENCE_READERS[kind]
+    path = Path(path).resolve()
+    sha = sha256_of(path)
+    loaded = con.execute("SELECT sha256 FROM source_files WHERE kind = ?", [kind]).fetchall()
+    if loaded == [(sha,)]:
+        return False
+    frame = reader(path)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM source_files WHERE kind = ?", [kind])
+        _register_file(con, str(path), sha, kind, (len(frame), len(frame), 0), {})
+        con.register("incoming_ref", frame)
+        con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM incoming_ref")
+        con.unregister("incoming_ref")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return True
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()[0])
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def districts(con: duckdb.DuckDBPyConnection, police_force: str) -> pd.DataFrame:
+    """Local authorities in a police force area: ``area_code, area_name``."""
+    return con.execute(
+        "SELECT DISTINCT la_code AS area_code, la_name AS area_name FROM lsoa_lookup "
+        "WHERE police_force = ? ORDER BY area_code", [police_force]).df()
+
+
+def _area_column(level: str) -> tuple[str, str]:
+    if level == "district":
+        return "l.la_code", ""
+    if level == "lsoa":
+        return "l.lsoa_code", ""
+    if level == "ward":
+        return "w.ward_code", "JOIN ward_lookup w ON w.lsoa_code = l.lsoa_code"
+    raise ValueError(f"unknown area level {level!r}; use 'district', 'ward' or 'lsoa'")
+
+
+def monthly_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
+                   area_codes: Sequence[str] | None = None, police_force: str | None = None,
+                   level: str = "district", crime_types: Sequence[str] | None = None
+                   ) -> pd.DataFrame:
+    """Monthly counts ``area_code, month, crime_type, count`` (harmonised police.uk types).
+
+    Filters (area, force, period, types) run in SQL. `start`/`end` are inclusive dates; the
+    month column holds first-of-month timestamps. Crimes whose LSOA is missing or not in the
+    lookup cannot be placed in an area and are not counted here (see
+    :func:`unplaced_counts`).
+    """
+    area, join = _area_column(level)
+    where = ["c.month BETWEEN ? AND ?"]
+    args: list = [start, end]
+    if area_codes is not None:
+        where.append(f"{area} IN (SELECT unnest(?))")
+        args.append(list(area_codes))
+    if police_force is not None:
+        where.append("l.police_force = ?")
+        args.append(police_force)
+    if crime_types is not None:
+        where.append("k.harmonised_type IN (SELECT unnest(?))")
+        args.append(list(crime_types))
+    sql = f"""
+        SELECT {area} AS area_code, c.month, k.harmonised_type AS crime_type,
+               count(*)::BIGINT AS count
+        FROM crimes c
+        JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+        {join}
+        JOIN crime_categories k ON k.police_uk_type = c.crime_type
+        WHERE {' AND '.join(where)}
+        GROUP BY ALL ORDER BY ALL"""
+    frame = con.execute(sql, args).df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def unplaced_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
+                    falls_within: str | None = None) -> pd.DataFrame:
+    """Rows in the period that no area can claim: ``reason, count``."""
+    args: list = [start, end]
+    extra = ""
+    if falls_within is not None:
+        extra = "AND c.falls_within = ?"
+        args.append(falls_within)
+    return con.execute(f"""
+        SELECT CASE WHEN c.lsoa_code IS NULL THEN 'no LSOA (No Location)'
+                    ELSE 'LSOA not in lookup' END AS reason, count(*)::BIGINT AS count
+        FROM crimes c LEFT JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+        WHERE c.month BETWEEN ? AND ? AND l.lsoa_code IS NULL {extra}
+        GROUP BY ALL ORDER BY ALL""", args).df()
+
+
+def population(con: duckdb.DuckDBPyConnection, *, area_codes: Sequence[str], year: int
+               ) -> pd.DataFrame:
+    """Population ``area_code, population, year, source`` for districts.
+
+    Uses the mid-year estimate for `year` when loaded, else the latest earlier year, else
+    the Census 2011 LSOA sum. The ``source`` column says which, so the report can say it.
+    """
+    codes = list(area_codes)
+    if has_table(con, "population_by_year"):
+        frame = con.execute("""
+            SELECT area_code, arg_max(population, year) AS population, max(year) AS year
+            FROM population_by_year WHERE area_code IN (SELECT unnest(?)) AND year <= ?
+            GROUP BY area_code""", [codes, year]).df()
+        if set(frame["area_code"]) == set(codes):
+            frame["source"] = [f"mid-{y} population estimate" for y in frame["year"]]
+            return frame.sort_values("area_code").reset_index(drop=True)
+    frame = con.execute("""
+        SELECT l.la_code AS area_code, sum(p.population)::BIGINT AS population, 2011 AS year
+        FROM census_population p JOIN lsoa_lookup l USING (lsoa_code)
+        WHERE l.la_code IN (SELECT unnest(?)) GROUP BY l.la_code""", [codes]).df()
+    frame["source"] = "Census 2011 usual residents"
+    return frame.sort_values("area_code").reset_index(drop=True)
+
+
+def input_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every file the store was built from: ``kind, path, sha256, rows_*, synthetic``."""
+    return con.execute("""
+        SELECT kind, path, sha256, rows_read, rows_loaded, rows_quarantined, synthetic
+        FROM source_files ORDER BY kind, path""").df()
