@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -14,7 +16,7 @@
 # %% tags=["parameters"]
 params_file = "../params/2023-24.yaml"
 
-# %% tags=["remove-cell"]
+# %%
 from IPython.display import Markdown, display
 
 from smp_analysis import narrative, plots, tables

@@ -28,14 +28,18 @@ def ordinal(n: int) -> str:
 
 
 def count(n: int) -> str:
-    """>>> count(12345)
+    """Example:
+
+    >>> count(12345)
     '12,345'
     """
     return f"{n:,}"
 
 
 def percent(x: float) -> str:
-    """>>> percent(5.8234), percent(-0.04)
+    """Example:
+
+    >>> percent(5.8234), percent(-0.04)
     ('5.8%', '0.0%')
     """
     value = round(x, 1)
@@ -43,7 +47,9 @@ def percent(x: float) -> str:
 
 
 def p_value(p: float) -> str:
-    """>>> p_value(0.0001), p_value(0.0342), p_value(0.41)
+    """Example:
+
+    >>> p_value(0.0001), p_value(0.0342), p_value(0.41)
     ('p < 0.001', 'p = 0.034', 'p = 0.41')
     """
     if p < 0.001:
@@ -132,7 +138,9 @@ def largest_changes_sentence(table, *, n: int = 3) -> str:
 
 
 def _join(items: list[str]) -> str:
-    """>>> _join(["a", "b", "c"])
+    """Example:
+
+    >>> _join(["a", "b", "c"])
     'a, b and c'
     """
     if len(items) <= 1:
@@ -141,11 +149,14 @@ def _join(items: list[str]) -> str:
 
 
 def period_sentence(area_name: str, current, previous) -> str:
-    """>>> from smp_analysis.periods import ReportingPeriod
+    """Example:
+
+    >>> from smp_analysis.periods import ReportingPeriod
     >>> import datetime as dt
     >>> p = ReportingPeriod(dt.date(2013, 10, 1), dt.date(2014, 9, 30))
-    >>> period_sentence("Maidstone", p, p.preceding())
-    'Figures for Maidstone cover October 2013 to September 2014, compared with October 2012 to September 2013.'
+    >>> print(period_sentence("Maidstone", p, p.preceding()))  # doctest: +NORMALIZE_WHITESPACE
+    Figures for Maidstone cover October 2013 to September 2014,
+    compared with October 2012 to September 2013.
     """
     return (f"Figures for {area_name} cover {current.name}, compared with {previous.name}.")
 

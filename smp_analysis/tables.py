@@ -31,8 +31,17 @@ def table(frame: pd.DataFrame, caption: str, *, counts: tuple[str, ...] = (),
     formats.update({c: "{:,.0f}" for c in counts})
     formats.update({c: "{:+.1f}%" for c in percents})
     formats.update({c: "{:.1f}" for c in rates})
-    formats.update({c: "{:.3f}" for c in p_values})
+    formats.update({c: _format_p for c in p_values})
     return Table(frame.reset_index(drop=True), caption, formats)
+
+
+def _format_p(p: float) -> str:
+    """Example:
+
+    >>> _format_p(0.0001), _format_p(0.0342)
+    ('<0.001', '0.034')
+    """
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 @dataclass(frozen=True)

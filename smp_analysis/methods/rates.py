@@ -24,7 +24,9 @@ import pandas as pd
 
 
 def rate_per_1000(count: float, population: float) -> float:
-    """>>> rate_per_1000(513, 171_000)
+    """Example:
+
+    >>> rate_per_1000(513, 171_000)
     3.0
     """
     if population <= 0:

@@ -231,7 +231,7 @@ def _cover_html(params: AssessmentParams, prov: provenance.Provenance, headings)
 </section>
 <nav class="smp-toc" id="contents" aria-label="Table of contents">
   <h2>Contents</h2>
-  <ol>{toc}<li><a href="#provenance">Provenance</a></li></ol>
+  <ul>{toc}<li><a href="#provenance">Provenance</a></li></ul>
 </nav>"""
 
 

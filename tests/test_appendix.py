@@ -1,0 +1,115 @@
+"""The whole spine on demo data: papermill chapters -> one self-contained HTML appendix."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from smp_analysis.report.build import AppendixError, build_appendix
+
+PROJECT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def soup(built_appendix):
+    return BeautifulSoup(built_appendix.html.read_text(encoding="utf-8"), "html.parser")
+
+
+def test_every_chapter_was_executed_without_errors(built_appendix):
+    names = [p.stem for p in built_appendix.executed]
+    assert names == ["01_overview", "02_rates"]
+    for path in built_appendix.executed:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                assert out.output_type != "error"
+
+
+def test_no_code_is_shown(soup):
+    assert not soup.select(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .jp-Editor, div.highlight")
+    text = soup.get_text()
+    assert "import " not in text and "Assessment.open" not in text and "params_file" not in text
+
+
+def test_no_external_resources(soup):
+    for tag, attr in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src")):
+        for el in soup.find_all(tag):
+            value = el.get(attr)
+            assert value is None or value.startswith("data:"), (tag, value)
+    assert not soup.find_all("script", src=True)
+
+
+def test_synthetic_banner_is_shown(soup):
+    banners = soup.select(".smp-synthetic-banner")
+    assert banners and "Synthetic demonstration data" in banners[0].get_text()
+    # each chapter repeats it, and every chart says it inside the image
+    assert len(soup.select(".smp-notice-synthetic")) == 2
+
+
+def test_toc_links_all_resolve(soup):
+    ids = {el["id"] for el in soup.find_all(id=True)}
+    links = [a["href"][1:] for a in soup.find_all("a", href=True) if a["href"].startswith("#")]
+    toc = [a["href"][1:] for a in soup.select("nav.smp-toc a")]
+    assert len(toc) >= 5
+    assert [x for x in links if x not in ids] == []
+    headings = [soup.find(id=x).get_text(" ", strip=True) for x in toc]
+    assert "1. Overview of recorded crime and anti-social behaviour" in headings
+
+
+def test_every_figure_has_real_alt_text_and_a_caption(soup):
+    images = soup.find_all("img")
+    assert len(images) == 3
+    for img in images:
+        alt = img.get("alt", "")
+        assert len(alt) > 40 and "No description" not in alt
+        assert img.find_parent("figure").find("figcaption").get_text(strip=True)
+
+
+def test_provenance_block(soup, demo_params, built_appendix):
+    block = soup.find(id="provenance")
+    text = block.get_text(" ", strip=True)
+    assert hashlib.sha256(demo_params.read_bytes()).hexdigest() in text
+    for package in ("pandas", "statsmodels", "papermill", "duckdb"):
+        assert package in text
+    assert re.search(r"code version ([0-9a-f]{40}|not a git checkout)", text)
+    # all 192 demo months plus the reference tables, each with its SHA-256
+    rows = block.select("details table tbody tr")
+    assert len(rows) == 192 + 5
+    assert all(re.fullmatch(r"[0-9a-f]{64}", r.find_all("td")[2].get_text()) for r in rows)
+
+
+def test_headline_sentence_comes_from_the_data(soup):
+    text = soup.get_text(" ", strip=True)
+    assert re.search(r"Total recorded crime (rose|fell) by \d+\.\d% \([\d,]+ (more|fewer) "
+                     r"offences\), from [\d,]+ to [\d,]+\.", text)
+    assert re.search(r"Maidstone's recorded crime rate of \d+\.\d crimes per 1,000 residents is "
+                     r"the \d+(st|nd|rd|th) highest of the 13 districts in Kent", text)
+
+
+def test_failed_chapter_keeps_previous_report_and_the_failed_notebook(
+        built_appendix, demo_params, tmp_path):
+    out = built_appendix.html.parent
+    before = built_appendix.html.read_bytes()
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(PROJECT / "notebooks", notebooks)
+    broken = nbformat.read(notebooks / "02_rates.ipynb", as_version=4)
+    broken.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
+    nbformat.write(broken, notebooks / "02_rates.ipynb")
+    with pytest.raises(AppendixError) as info:
+        build_appendix(demo_params, out_dir=out, notebooks_dir=notebooks)
+    message = str(info.value)
+    assert "02_rates" in message and "deliberate failure" in message
+    assert built_appendix.html.read_bytes() == before
+    kept = out / "2015-16" / "failed" / "02_rates.ipynb"
+    assert kept.exists()
+    errors = [o for c in nbformat.read(kept, as_version=4).cells for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert errors and errors[0].evalue == "deliberate failure"
+    assert not list(out.glob(".*.tmp"))
