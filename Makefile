@@ -2,10 +2,10 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-PARAMS ?= params/2023-24.yaml
+PARAMS ?= params/*.yaml
 STAMP  := $(VENV)/.installed
 
-.PHONY: appendix appendices test lint demo-data install benchmark clean
+.PHONY: appendix test lint demo-data install benchmark clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,6 @@ demo-data: data/demo/.synthetic-demo
 
 appendix: demo-data
 	$(BIN)/smp appendix --params $(PARAMS)
-
-appendices: demo-data
-	$(BIN)/smp appendix --params params/*.yaml
 
 test: $(STAMP)
 	$(BIN)/ruff check smp_analysis tests benchmarks

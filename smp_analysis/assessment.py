@@ -69,7 +69,11 @@ class Assessment:
 
     @cached_property
     def districts(self) -> pd.DataFrame:
-        frame = store.districts(self.con, self.params.comparison_area.police_force)
+        area = self.params.comparison_area
+        frame = store.districts(self.con, area.police_force, area.districts)
+        if area.districts is not None and len(frame) != len(set(area.districts)):
+            missing = sorted(set(area.districts) - set(frame["area_code"]))
+            raise ValueError(f"comparison_area.districts {missing} are not in the LSOA lookup")
         if self.focus_code not in set(frame["area_code"]):
             raise ValueError(
                 f"focus area {self.focus_code} is not a district of police force "
@@ -85,8 +89,7 @@ class Assessment:
     def monthly(self, *, start: dt.date, end: dt.date, area_codes=None, level="district"
                 ) -> pd.DataFrame:
         return store.monthly_counts(self.con, start=start, end=end, area_codes=area_codes,
-                                    level=level,
-                                    police_force=self.params.comparison_area.police_force)
+                                    level=level)
 
     def _group_counts(self, period: ReportingPeriod, area_codes) -> pd.DataFrame:
         monthly = self.monthly(start=period.start, end=period.end, area_codes=area_codes)

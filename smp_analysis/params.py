@@ -45,6 +45,9 @@ class ComparisonArea(_Strict):
 
     name: StrictStr
     police_force: StrictStr = Field(description="Police_force value in the LSOA lookup")
+    districts: list[Code] | None = Field(
+        None, description="local authority codes to compare; default: every district the "
+        "LSOA lookup assigns to police_force (some real lookups leave the force blank)")
 
 
 class PeriodParams(_Strict):

@@ -209,8 +209,14 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 # --------------------------------------------------------------------------- queries
 
 
-def districts(con: duckdb.DuckDBPyConnection, police_force: str) -> pd.DataFrame:
-    """Local authorities in a police force area: ``area_code, area_name``."""
+def districts(con: duckdb.DuckDBPyConnection, police_force: str | None = None,
+              codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Local authorities ``area_code, area_name``: those listed in `codes`, else every one
+    the lookup assigns to `police_force`."""
+    if codes is not None:
+        return con.execute(
+            "SELECT DISTINCT la_code AS area_code, la_name AS area_name FROM lsoa_lookup "
+            "WHERE la_code IN (SELECT unnest(?)) ORDER BY area_code", [list(codes)]).df()
     return con.execute(
         "SELECT DISTINCT la_code AS area_code, la_name AS area_name FROM lsoa_lookup "
         "WHERE police_force = ? ORDER BY area_code", [police_force]).df()
