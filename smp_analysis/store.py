@@ -12,20 +12,25 @@ transaction.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from tqdm.auto import tqdm
 
 from .categories import category_table
 from .errors import InputError
 from .sources import geography
 from .sources._csv import sha256_of
-from .sources.police_uk import find_street_files, read_street_csv
+from .sources.police_uk import find_street_files, parse_street_csv
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS source_files (
@@ -112,54 +117,96 @@ def _register_file(con, path: str, sha: str, kind: str, counts: tuple[int, int, 
 
 
 def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *,
-                     progress: bool = False) -> IngestReport:
-    """Load street-level CSVs (files or folders) into the store, incrementally."""
-    outcomes: list[FileOutcome] = []
+                     progress: bool = False, workers: int = 2) -> IngestReport:
+    """Load street-level CSVs (files or folders) into the store, incrementally.
+
+    Files are read, hashed and validated by `workers` threads a couple of files ahead of the
+    inserts (pyarrow, hashlib and DuckDB release the GIL), so memory stays flat however many
+    files there are. Each file's rows go in (or replace that path's old rows) in one transaction.
+    """
     files = find_street_files([Path(p) for p in paths])
-    for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
-        outcomes.append(_ingest_one(con, path))
+    known = dict(con.execute(
+        "SELECT sha256, path FROM source_files WHERE kind = 'police_uk'").fetchall())
+    con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    outcomes: list[FileOutcome] = []
+    seen: dict[str, str] = {}
+    # One transaction per run: a changed file's old rows are replaced atomically, and a run
+    # that fails part-way leaves the store exactly as it was.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _ingest_files(con, files, known, seen, outcomes, progress=progress, workers=workers)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
     return IngestReport(outcomes)
 
 
-def _ingest_one(con: duckdb.DuckDBPyConnection, path: Path) -> FileOutcome:
-    sha = sha256_of(path)
-    same_bytes = con.execute(
-        "SELECT path FROM source_files WHERE sha256 = ? AND kind = 'police_uk'", [sha]
-    ).fetchall()
-    if same_bytes:
-        status = "unchanged" if any(p == str(path) for (p,) in same_bytes) else "duplicate"
-        return FileOutcome(str(path), sha, status)
+def _ingest_files(con, files, known, seen, outcomes, *, progress, workers) -> None:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pending: deque = deque()
+        queue = iter(files)
+        for path in queue:
+            pending.append(pool.submit(_read_one, path, frozenset(known)))
+            if len(pending) > workers:
+                break
+        with tqdm(total=len(files), desc="ingest", unit="file", disable=not progress) as bar:
+            while pending:
+                path, sha, parsed = pending.popleft().result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append(pool.submit(_read_one, nxt, frozenset(known)))
+                if sha in known:
+                    status = "unchanged" if known[sha] == str(path) else "duplicate"
+                    outcomes.append(FileOutcome(str(path), sha, status))
+                elif sha in seen:
+                    outcomes.append(FileOutcome(str(path), sha, "duplicate"))
+                elif isinstance(parsed, InputError):
+                    outcomes.append(FileOutcome(str(path), sha, "failed", error=str(parsed)))
+                else:
+                    outcomes.append(_store_one(con, path, parsed))
+                    seen[sha] = str(path)
+                bar.update()
+
+
+CHECKPOINT_THRESHOLD = "1GB"  # one checkpoint per run, not one per file
+
+
+def _read_one(path: Path, known: frozenset[str]):
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if sha in known:
+        return path, sha, None
     try:
-        result = read_street_csv(path)
+        return path, sha, parse_street_csv(path, data, sha)
     except InputError as exc:
-        return FileOutcome(str(path), sha, "failed", error=str(exc))
+        return path, sha, exc
+
+
+def _store_one(con: duckdb.DuckDBPyConnection, path: Path, result) -> FileOutcome:
     previous = con.execute(
         "SELECT file_id FROM source_files WHERE path = ? AND kind = 'police_uk'", [str(path)]
     ).fetchall()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for (old_id,) in previous:
-            for table in ("crimes", "quarantine", "source_files"):
-                con.execute(f"DELETE FROM {table} WHERE file_id = ?", [old_id])
-        file_id = _register_file(
-            con, str(path), result.sha256, "police_uk",
-            (result.rows_read, result.rows_loaded, result.rows_quarantined), result.reasons)
-        rows = result.rows.assign(file_id=file_id)
-        con.register("incoming", rows)
-        con.execute(
-            "INSERT INTO crimes SELECT file_id, line, crime_id, month, reported_by, falls_within,"
-            " longitude, latitude, location, lsoa_code, lsoa_name, crime_type,"
-            " last_outcome_category, context FROM incoming")
-        con.unregister("incoming")
-        if len(result.quarantine):
-            con.register("incoming_q", result.quarantine.assign(file_id=file_id))
-            con.execute('INSERT INTO quarantine SELECT file_id, file, line, "column", reason,'
-                        " value FROM incoming_q")
-            con.unregister("incoming_q")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    for (old_id,) in previous:
+        for table in ("crimes", "quarantine", "source_files"):
+            con.execute(f"DELETE FROM {table} WHERE file_id = ?", [old_id])
+    file_id = _register_file(
+        con, str(path), result.sha256, "police_uk",
+        (result.rows_read, result.rows_loaded, result.rows_quarantined), result.reasons)
+    rows = result.table.append_column("file_id", pa.array(
+        np.full(result.table.num_rows, file_id, dtype=np.int32)))
+    con.register("incoming", rows)
+    con.execute(
+        "INSERT INTO crimes SELECT file_id, line, crime_id, month, reported_by, falls_within,"
+        " longitude, latitude, location, lsoa_code, lsoa_name, crime_type,"
+        " last_outcome_category, context FROM incoming")
+    con.unregister("incoming")
+    if len(result.quarantine):
+        con.register("incoming_q", result.quarantine.assign(file_id=file_id))
+        con.execute('INSERT INTO quarantine SELECT file_id, file, line, "column", reason,'
+                    " value FROM incoming_q")
+        con.unregister("incoming_q")
     return FileOutcome(str(path), result.sha256, "replaced" if previous else "loaded",
                        result.rows_read, result.rows_loaded, result.rows_quarantined,
                        result.reasons)

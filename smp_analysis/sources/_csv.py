@@ -6,9 +6,11 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import InputError, Problem
 
@@ -21,14 +23,19 @@ class ReadResult:
 
     path: str
     sha256: str
-    rows: pd.DataFrame
+    table: pa.Table  # typed valid rows
     quarantine: pd.DataFrame
     rows_read: int
     reasons: dict[str, int] = field(default_factory=dict)
 
+    @cached_property
+    def rows(self) -> pd.DataFrame:
+        """The valid rows as a pandas DataFrame (missing text as None/NaN)."""
+        return self.table.to_pandas()
+
     @property
     def rows_loaded(self) -> int:
-        return len(self.rows)
+        return self.table.num_rows
 
     @property
     def rows_quarantined(self) -> int:
@@ -103,6 +110,11 @@ def split_records(
     except csv.Error as exc:
         raise InputError(Problem(str(path), f"CSV syntax error: {exc}", reader.line_num)) from None
     return records, lines, bad
+
+
+def check_header_line(path: Path, line: str, expected: list[str]) -> None:
+    """Check a header given as one line of text (raises InputError listing every problem)."""
+    _check_header(path, next(csv.reader([line.rstrip("\r")]), []), expected)
 
 
 def _check_header(path: Path, header: list[str], expected: list[str]) -> None:

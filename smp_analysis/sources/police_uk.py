@@ -11,15 +11,25 @@ Rows read = rows loaded + rows quarantined, for every file.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ..categories import known_types
-from ._csv import QUARANTINE_COLUMNS, ReadResult, decode, sha256_of, split_records
+from ._csv import (
+    QUARANTINE_COLUMNS,
+    ReadResult,
+    check_header_line,
+    decode,
+    sha256_of,
+    split_records,
+)
 
 COLUMNS = [
     "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -35,32 +45,62 @@ LONGITUDE_RANGE = (-9.0, 2.5)
 LATITUDE_RANGE = (49.0, 61.5)
 
 
-def _number_in(lo: float, hi: float):
+NUMBER = r"^-?\d+(\.\d+)?$"
+
+
+def _as_series(result: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(result.to_numpy(zero_copy_only=False), index=index)
+
+
+def _matches(pattern: str):
     def check(s: pd.Series) -> pd.Series:
-        values = pd.to_numeric(s.where(s != ""), errors="coerce")
-        return (s == "") | values.between(lo, hi)
+        return _as_series(pc.match_substring_regex(pa.array(s, pa.string()), pattern), s.index)
     return check
 
 
-def street_schema() -> pa.DataFrameSchema:
+def _one_of(values) -> callable:
+    value_set = pa.array(sorted(values), pa.string())
+
+    def check(s: pd.Series) -> pd.Series:
+        return _as_series(pc.is_in(pa.array(s, pa.string()), value_set=value_set), s.index)
+    return check
+
+
+def _number_in(lo: float, hi: float):
+    """Check: empty, or a decimal number within [lo, hi] (vectorised with pyarrow)."""
+    def check(s: pd.Series) -> pd.Series:
+        values = pa.array(s, type=pa.string())
+        well_formed = pc.match_substring_regex(values, NUMBER)
+        numbers = pc.cast(pc.if_else(well_formed, values, None), pa.float64())
+        in_range = pc.and_(pc.greater_equal(numbers, lo), pc.less_equal(numbers, hi))
+        return _as_series(pc.or_(pc.equal(values, ""), pc.fill_null(in_range, False)), s.index)
+    return check
+
+
+def _crime_id_present(df: pd.DataFrame) -> pd.Series:
+    return (df["Crime ID"] != "") | (df["Crime type"] == "Anti-social behaviour")
+
+
+# The rules, defined once: the pandera schema is built from them, and the ingest screens a
+# file with the same functions before asking pandera for its detailed failure cases.
+COLUMN_RULES = {
+    "Month": (_matches(r"^\d{4}-(0[1-9]|1[0-2])$"), "Month is not YYYY-MM"),
+    "Longitude": (_number_in(*LONGITUDE_RANGE), "Longitude is not a number in range"),
+    "Latitude": (_number_in(*LATITUDE_RANGE), "Latitude is not a number in range"),
+    "LSOA code": (_matches(r"^([EW]01\d{6})?$"), "LSOA code is not E01/W01 + 6 digits"),
+    "Crime type": (_one_of(known_types()), "Crime type is not a police.uk category"),
+}
+ROW_RULES = [
+    (_crime_id_present, "Crime ID is empty on a crime row (only ASB rows may omit it)"),
+]
+
+
+def street_schema() -> pandera.DataFrameSchema:
     """The pandera schema of a police.uk street CSV, on raw text columns."""
-    return pa.DataFrameSchema(
-        {
-            "Month": pa.Column(str, pa.Check.str_matches(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                         error="Month is not YYYY-MM")),
-            "Longitude": pa.Column(str, pa.Check(_number_in(*LONGITUDE_RANGE),
-                                                 error="Longitude is not a number in range")),
-            "Latitude": pa.Column(str, pa.Check(_number_in(*LATITUDE_RANGE),
-                                                error="Latitude is not a number in range")),
-            "LSOA code": pa.Column(str, pa.Check.str_matches(r"^([EW]01\d{6})?$",
-                                                             error="LSOA code is not E01/W01 + 6 digits")),
-            "Crime type": pa.Column(str, pa.Check.isin(sorted(known_types()),
-                                                       error="Crime type is not a police.uk category")),
-        },
-        checks=[
-            pa.Check(lambda df: (df["Crime ID"] != "") | (df["Crime type"] == "Anti-social behaviour"),
-                     error="Crime ID is empty on a crime row (only ASB rows may omit it)"),
-        ],
+    return pandera.DataFrameSchema(
+        {column: pandera.Column(None, pandera.Check(fn, error=message))
+         for column, (fn, message) in COLUMN_RULES.items()},
+        checks=[pandera.Check(fn, error=message) for fn, message in ROW_RULES],
         strict=False,
     )
 
@@ -78,48 +118,121 @@ def read_street_csv(path: str | Path) -> ReadResult:
     the quarantined rows with their reasons.
     """
     path = Path(path)
-    data = path.read_bytes()
-    text = decode(path, data)
-    records, lines, malformed = split_records(path, text, COLUMNS)
-    frame = pd.DataFrame(records, columns=COLUMNS, dtype=str)
-    frame.index = pd.Index(lines, name="line")
+    return parse_street_csv(path, path.read_bytes())
+
+
+def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> ReadResult:
+    """:func:`read_street_csv` on bytes already read (the store hashes and parses one read)."""
+    fast = _records_fast(path, data)
+    if fast is not None:
+        frame, malformed = fast
+    else:
+        frame, malformed = _records_slow(path, data)
+    rows_read = len(frame) + len(malformed)
     problems = _validate(frame)
     file_month, _ = file_month_and_force(path)
+    extra = []
     if file_month is not None:
-        wrong = frame.index[(frame["Month"] != file_month) & ~frame.index.isin(problems["line"])]
-        problems = pd.concat([problems, pd.DataFrame({
-            "line": wrong, "column": "Month",
-            "reason": f"Month does not match the file name ({file_month})",
-            "value": frame.loc[wrong, "Month"].to_numpy()})])
-    duplicated = frame.index[(frame["Crime ID"] != "") & frame["Crime ID"].duplicated()]
-    problems = pd.concat([problems, pd.DataFrame({
-        "line": duplicated, "column": "Crime ID", "reason": "duplicate Crime ID in the file",
-        "value": frame.loc[duplicated, "Crime ID"].to_numpy()})])
-    problems = pd.concat([problems, pd.DataFrame(
-        [(line, None, reason, raw) for line, reason, raw in malformed],
-        columns=["line", "column", "reason", "value"])])
+        mismatch = frame["Month"] != file_month
+        if mismatch.any():
+            wrong = frame.index[mismatch & ~frame.index.isin(problems["line"])]
+            extra.append(pd.DataFrame({
+                "line": wrong, "column": "Month",
+                "reason": f"Month does not match the file name ({file_month})",
+                "value": frame.loc[wrong, "Month"].to_numpy()}))
+    duplicated = _duplicated_ids(frame)
+    if len(duplicated):
+        extra.append(pd.DataFrame({
+            "line": duplicated, "column": "Crime ID", "reason": "duplicate Crime ID in the file",
+            "value": frame.loc[duplicated, "Crime ID"].to_numpy()}))
+    if malformed:
+        extra.append(pd.DataFrame([(line, None, reason, raw) for line, reason, raw in malformed],
+                                  columns=["line", "column", "reason", "value"]))
+    if extra:
+        problems = pd.concat([problems, *extra])
     problems.insert(0, "file", str(path))
     problems = problems[QUARANTINE_COLUMNS].sort_values(["line", "column"], na_position="first")
-    problems = problems.reset_index(drop=True)
+    problems = problems.reset_index(drop=True).astype({"line": "int64"})
 
-    good = frame.loc[~frame.index.isin(problems["line"])]
-    rows = _typed(good)
+    good = frame.loc[~frame.index.isin(problems["line"])] if len(problems) else frame
     result = ReadResult(
         path=str(path),
-        sha256=_sha256_bytes(data),
-        rows=rows,
-        quarantine=problems.astype({"line": "int64"}),
-        rows_read=len(records) + len(malformed),
+        sha256=sha256 or hashlib.sha256(data).hexdigest(),
+        table=_typed(good),
+        quarantine=problems,
+        rows_read=rows_read,
         reasons=problems.drop_duplicates("line")["reason"].value_counts().to_dict(),
     )
     result.check_reconciles()
     return result
 
 
+def _records_fast(path: Path, data: bytes) -> tuple[pd.DataFrame, list] | None:
+    """Parse with pyarrow when the file is regular (one record per line, no bad rows).
+
+    Returns None whenever line numbers could not be trusted or anything is irregular; the
+    slow path then finds and reports it precisely.
+    """
+    if not data.strip():
+        return None
+    first_line = data.split(b"\n", 1)[0]
+    try:
+        header_text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    check_header_line(path, header_text, COLUMNS)
+    invalid: list = []
+
+    def on_invalid(row):
+        invalid.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(COLUMNS, pa.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    newlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if invalid or table.column_names != COLUMNS or newlines != table.num_rows + 1:
+        return None
+    frame = table.to_pandas()
+    frame.index = pd.RangeIndex(2, table.num_rows + 2, name="line")
+    return frame, []
+
+
+def _records_slow(path: Path, data: bytes) -> tuple[pd.DataFrame, list]:
+    text = decode(path, data)
+    records, lines, malformed = split_records(path, text, COLUMNS)
+    frame = pd.DataFrame(records, columns=COLUMNS, dtype=str)
+    frame.index = pd.Index(lines, name="line")
+    return frame, malformed
+
+
+def _duplicated_ids(frame: pd.DataFrame) -> pd.Index:
+    ids = pa.array(frame["Crime ID"], type=pa.string())
+    present = pc.filter(ids, pc.not_equal(ids, ""))
+    if pc.count_distinct(present).as_py() == len(present):
+        return pd.Index([], dtype="int64")
+    ids = frame["Crime ID"]
+    return frame.index[(ids != "") & ids.duplicated()]
+
+
+def _passes_all_rules(frame: pd.DataFrame) -> bool:
+    return (all(fn(frame[column]).all() for column, (fn, _) in COLUMN_RULES.items())
+            and all(fn(frame).all() for fn, _ in ROW_RULES))
+
+
 def _validate(frame: pd.DataFrame) -> pd.DataFrame:
+    if _passes_all_rules(frame):
+        return pd.DataFrame(columns=["line", "column", "reason", "value"])
     try:
         street_schema().validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         cases = cases[cases["index"].notna()]
         lines = cases["index"].astype("int64")
@@ -136,21 +249,31 @@ def _validate(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns=["line", "column", "reason", "value"])
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.rename(columns=dict(zip(COLUMNS, FIELDS, strict=True))).reset_index()
-    out["month"] = pd.to_datetime(out["month"], format="%Y-%m").dt.date
-    for col in ("longitude", "latitude"):
-        out[col] = pd.to_numeric(out[col].replace("", np.nan), errors="raise").astype("float64")
-    for col in ("crime_id", "lsoa_code", "lsoa_name", "last_outcome_category", "context"):
-        out[col] = out[col].replace("", None)
-    out["line"] = out["line"].astype("int64")
-    return out[["line", *FIELDS]]
+ARROW_SCHEMA = pa.schema([
+    ("line", pa.int64()), ("crime_id", pa.string()), ("month", pa.date32()),
+    ("reported_by", pa.string()), ("falls_within", pa.string()), ("longitude", pa.float64()),
+    ("latitude", pa.float64()), ("location", pa.string()), ("lsoa_code", pa.string()),
+    ("lsoa_name", pa.string()), ("crime_type", pa.string()),
+    ("last_outcome_category", pa.string()), ("context", pa.string()),
+])
 
 
-def _sha256_bytes(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
+def _typed(frame: pd.DataFrame) -> pa.Table:
+    """Validated text rows -> typed Arrow table (empty text -> null, numbers, dates)."""
+    columns: dict[str, pa.Array] = {"line": pa.array(frame.index.to_numpy(), pa.int64())}
+    for source, field in zip(COLUMNS, FIELDS, strict=True):
+        values = pa.array(frame[source], type=pa.string())
+        empty_is_null = pc.if_else(pc.equal(values, ""), None, values)
+        if field == "month":
+            columns[field] = pc.cast(pc.strptime(values, "%Y-%m", "s"), pa.date32()) \
+                if len(values) else pa.array([], pa.date32())
+        elif field in ("longitude", "latitude"):
+            columns[field] = pc.cast(empty_is_null, pa.float64())
+        elif field in ("crime_id", "lsoa_code", "lsoa_name", "last_outcome_category", "context"):
+            columns[field] = empty_is_null
+        else:
+            columns[field] = values
+    return pa.table(columns, schema=ARROW_SCHEMA)
 
 
 def find_street_files(paths: list[Path]) -> list[Path]:

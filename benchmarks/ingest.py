@@ -1,0 +1,89 @@
+"""Benchmark: validated ingest of all Northumbria police.uk files into a new DuckDB store.
+
+In one run: (1) plain `pandas.read_csv` + `concat` of the same files (the baseline), (2) our
+`ingest_police_uk` (read, hash, validate with pandera, quarantine, type, store), each timed;
+rows/s of both and the ratio. Then peak memory (max RSS of a fresh process) ingesting the first
+third of the files and all of them: streaming file by file keeps it flat.
+
+Run: .venv/bin/python benchmarks/ingest.py  (needs ../shared/data)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+SOURCE = PROJECT.parent / "shared" / "data" / "police_uk" / "northumbria"
+
+
+def _files() -> list[Path]:
+    return sorted(SOURCE.rglob("*-street.csv"))
+
+
+def pandas_baseline(files: list[Path]) -> tuple[int, float]:
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    return len(frame), time.perf_counter() - start
+
+
+def ours(files: list[Path], store_path: Path) -> tuple[int, float]:
+    from smp_analysis import store
+
+    start = time.perf_counter()
+    con = store.connect(store_path)
+    report = store.ingest_police_uk(con, files)
+    con.close()
+    seconds = time.perf_counter() - start
+    assert not report.failed
+    return sum(f.rows_read for f in report.files), seconds
+
+
+def _peak_rss_child(n_files: int) -> float:
+    code = f"""
+import resource, sys, tempfile, json
+sys.path.insert(0, {str(PROJECT)!r})
+from pathlib import Path
+from smp_analysis import store
+files = sorted(Path({str(SOURCE)!r}).rglob('*-street.csv'))[:{n_files}]
+with tempfile.TemporaryDirectory() as tmp:
+    con = store.connect(Path(tmp) / 's.duckdb')
+    store.ingest_police_uk(con, files)
+    con.close()
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    if not SOURCE.is_dir():
+        sys.exit(f"{SOURCE} is missing: this benchmark reads the real Northumbria files")
+    files = _files()
+    for f in files:  # warm the page cache for both contenders alike
+        f.read_bytes()
+    n_base, t_base = pandas_baseline(files)
+    with tempfile.TemporaryDirectory() as tmp:
+        n_ours, t_ours = ours(files, Path(tmp) / "bench.duckdb")
+    assert n_base == n_ours, (n_base, n_ours)
+    print(f"files: {len(files)}, rows: {n_ours:,}")
+    print(f"pandas read_csv + concat (no validation, not stored): {t_base:6.2f} s "
+          f"{n_base / t_base / 1e6:6.2f} M rows/s")
+    print(f"smp ingest (validated, quarantined, stored):           {t_ours:6.2f} s "
+          f"{n_ours / t_ours / 1e6:6.2f} M rows/s   (goal >= 1.0)")
+    print(f"ratio ours / pandas (rows/s): {t_base / t_ours:.2f}")
+    third = max(1, len(files) // 3)
+    rss_third, rss_all = _peak_rss_child(third), _peak_rss_child(len(files))
+    print(f"peak RSS: {third} files {rss_third:.0f} MB, {len(files)} files {rss_all:.0f} MB "
+          f"(growth {100 * (rss_all / rss_third - 1):+.0f}%)")
+
+
+if __name__ == "__main__":
+    main()
