@@ -8,13 +8,14 @@ here computes statistics itself.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from . import store
+from . import dataquality, store
 from .categories import (
     AGAINST_SOCIETY,
     ANTI_SOCIAL_BEHAVIOUR,
@@ -150,6 +151,22 @@ class Assessment:
         return rank_area(self.district_counts(crime_types), self.population["population"],
                          self.focus_code)
 
+    def data_quality(self) -> DataQuality:
+        """Reconciliation, quarantine and anomalies for the files behind this report."""
+        files = store.input_files(self.con)
+        monthly = store.force_monthly(self.con)
+        in_period = monthly["month"].between(pd.Timestamp(self.current.start),
+                                             pd.Timestamp(self.current.end))
+        return DataQuality(
+            files=files[files["kind"] == "police_uk"].reset_index(drop=True),
+            quarantine=store.quarantine_summary(self.con),
+            anomalies=dataquality.anomalies(self.con),
+            force_monthly=monthly,
+            unplaced=store.unplaced_counts(self.con, start=self.current.start,
+                                           end=self.current.end),
+            period_rows=int(monthly.loc[in_period, "rows"].sum()),
+        )
+
     def rates_by_type(self) -> pd.DataFrame:
         """Per crime type: focus rate, county rate, rank of the focus area among districts."""
         rows = []
@@ -158,6 +175,16 @@ class Assessment:
             rows.append({"crime_type": crime_type, "focus_rate": r.rate_per_1000,
                          "county_rate": r.pooled_rate_per_1000, "rank": r.rank, "of": r.of})
         return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    files: pd.DataFrame  # every police.uk file in the store with its reconciliation counts
+    quarantine: pd.DataFrame  # path, force, month, reason, rows
+    anomalies: pd.DataFrame  # force, month, kind, detail
+    force_monthly: pd.DataFrame  # force, month, crimes, asb, rows, no_lsoa
+    unplaced: pd.DataFrame  # reason, count (assessment period)
+    period_rows: int  # rows in the assessment period
 
 
 def with_groups(monthly: pd.DataFrame) -> pd.DataFrame:

@@ -33,11 +33,17 @@ def _check_params(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from . import store
+    from . import dataquality, store
+    from .atomic import write_text_atomic
 
+    missing = [str(p) for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"smp: not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
     con = store.connect(args.store)
     try:
         report = store.ingest_police_uk(con, args.paths, progress=sys.stderr.isatty())
+        anomalies = dataquality.anomalies(con)
     finally:
         con.close()
     width = max((len(Path(f.path).name) for f in report.files), default=4)
@@ -47,9 +53,20 @@ def _ingest(args: argparse.Namespace) -> int:
               f"{f.rows_loaded:>9,} {f.rows_quarantined:>11,}")
     for f in report.failed:
         print(f"ERROR {f.error}", file=sys.stderr)
+    totals = report.totals()
+    print(f"{'total':<{width}}  {'':<9} {totals['rows_read']:>9,} {totals['rows_loaded']:>9,} "
+          f"{totals['rows_quarantined']:>11,}")
+    if len(anomalies):
+        print(f"\n{len(anomalies)} data-quality finding(s):")
+        for r in anomalies.itertuples():
+            month = f"{r.month:%Y-%m}" if r.month == r.month else "-"
+            print(f"  {r.force} {month} {r.kind}: {r.detail}")
     report_path = Path(args.store).with_name("ingest-report.json")
-    report_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    document = {**report.to_json(), "anomalies": dataquality.anomalies_json(anomalies)}
+    write_text_atomic(report_path, json.dumps(document, indent=2) + "\n")
     print(f"Ingest report written to {report_path}")
+    if report.failed:
+        print(f"smp: {len(report.failed)} file(s) could not be loaded (see above)", file=sys.stderr)
     return 1 if report.failed else 0
 
 

@@ -25,7 +25,6 @@ so they can never be mistaken for real areas.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import tempfile
@@ -297,12 +296,14 @@ def _generate_into(out: Path, *, seed: int) -> None:
 
     _write_admissions(out, rng, months, population)
     _write_street_files(out, rng, geo, months, counts)
+    defects = _inject_defects(out)
     manifest = {
         "generator_version": GENERATOR_VERSION, "seed": seed,
         "first_month": str(FIRST_MONTH), "last_month": str(LAST_MONTH),
         "police_force": FORCE, "focus_district": FOCUS_DISTRICT,
         "recording_change": RECORDING_CHANGE,
-        "rows_written": int(counts.sum()),
+        "rows_written": int(counts.sum()) - defects["rows_removed"] + defects["rows_added"],
+        "defects": defects,
         "note": "Synthetic demonstration data. Not real crime data.",
     }
     (out / "demo-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -422,5 +423,30 @@ def _write_street_files(out: Path, rng: np.random.Generator, geo: pd.DataFrame,
                                                          quoting_style="none"))
 
 
-def demo_params_dates(year_end: dt.date) -> dict[str, str]:  # pragma: no cover - helper for docs
-    return {"end": year_end.isoformat()}
+INCOMPLETE_MONTH = "2011-06"  # published with only ~45% of its crimes (ASB complete)
+BAD_ROWS_MONTH = "2012-03"
+
+
+def _inject_defects(out: Path) -> dict:
+    """Real-world defects, so the data-quality chapter has something true to find."""
+    path = out / "police_uk" / INCOMPLETE_MONTH / f"{INCOMPLETE_MONTH}-kent-street.csv"
+    header, *lines = path.read_text().splitlines()
+    kept = [line for i, line in enumerate(lines)
+            if ",Anti-social behaviour," in line or i % 20 < 9]
+    path.write_text("\n".join([header, *kept]) + "\n")
+    removed = len(lines) - len(kept)
+
+    path = out / "police_uk" / BAD_ROWS_MONTH / f"{BAD_ROWS_MONTH}-kent-street.csv"
+    header, *lines = path.read_text().splitlines()
+    crime = next(line for line in lines if not line.startswith(","))
+    fields = crime.split(",")
+    bad = [
+        ",".join([fields[0][:-4] + "bad1", *fields[1:9], "Bicycle crime", *fields[10:]]),
+        ",".join([fields[0][:-4] + "bad2", *fields[1:5], "151.2", *fields[6:]]),
+        crime,  # an exact duplicate row
+        ",".join([fields[0][:-4] + "bad3", "2012-04", *fields[2:]]),
+        ",".join([fields[0][:-4] + "bad4", *fields[1:11]]),  # truncated: 11 fields
+    ]
+    path.write_text("\n".join([header, *lines, *bad]) + "\n")
+    return {"incomplete_month": INCOMPLETE_MONTH, "rows_removed": removed,
+            "bad_rows_month": BAD_ROWS_MONTH, "rows_added": len(bad)}

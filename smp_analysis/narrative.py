@@ -202,3 +202,59 @@ def rank_by_type_sentence(frame, area_name: str) -> str:
     items = [f"{row['crime_type'].lower()} ({ordinal(int(row['rank']))})"
              for _, row in high.sort_values("rank").iterrows()]
     return (f"{area_name} is among the highest third of districts for " + _join(items) + ".")
+
+
+def reconciliation_sentence(files) -> str:
+    """Rows read = loaded + quarantined, in words, for the police.uk files of a store."""
+    read, loaded = int(files["rows_read"].sum()), int(files["rows_loaded"].sum())
+    quarantined = int(files["rows_quarantined"].sum())
+    status = ("Every row is accounted for" if read == loaded + quarantined
+              else "WARNING: the counts do not reconcile")
+    return (f"The data store was built from {count(len(files))} police.uk files holding "
+            f"{count(read)} rows: {count(loaded)} were loaded and {count(quarantined)} were "
+            f"quarantined (set aside with their file, line and reason). {status}: no row was "
+            "dropped silently.")
+
+
+def anomalies_sentence(anomalies, current, previous) -> str:
+    """How many findings there are and how many touch the periods compared."""
+    if anomalies.empty:
+        return "The checks found no missing months, implausible volumes or duplicated records."
+    months = anomalies["month"]
+    touching = anomalies[months.between(pd_timestamp(previous.start), pd_timestamp(current.end))]
+    text = (f"The checks made {count(len(anomalies))} finding(s) across the whole data store; "
+            f"{count(len(touching))} concern the two periods compared here "
+            f"({previous.name} and {current.name}).")
+    volume = touching[touching["kind"].str.startswith(("implausibly", "missing"))]
+    if len(volume):
+        listed = _join([f"{m:%B %Y}" for m in sorted(set(volume["month"]))])
+        text += (f" Figures for {listed} should be read with care: see the table below.")
+    return text
+
+
+def unplaced_sentence(unplaced, period_rows: int, period_name: str) -> str:
+    """Rows that no district can claim, as a share of the period's rows."""
+    total = int(unplaced["count"].sum()) if len(unplaced) else 0
+    if period_rows == 0:
+        return f"There are no records for {period_name}."
+    share = 100 * total / period_rows
+    return (f"In {period_name}, {count(total)} of {count(period_rows)} records "
+            f"({share:.1f}%) have no location or an LSOA missing from the lookup, so they "
+            "count towards force totals but not towards any district.")
+
+
+def pd_timestamp(value):
+    import pandas as pd
+
+    return pd.Timestamp(value)
+
+
+def flags_alt_text(monthly, anomalies) -> str:
+    flagged = anomalies[anomalies["kind"].str.startswith("implausibly")]
+    forces = _join(sorted(set(monthly["force"].astype(str))))
+    if flagged.empty:
+        marks = "no month is flagged"
+    else:
+        marks = "flagged months: " + ", ".join(f"{m:%B %Y}" for m in flagged["month"])
+    return (f"Line chart of monthly recorded crime excluding anti-social behaviour for {forces}, "
+            f"{len(monthly)} months; {marks}.")

@@ -108,3 +108,22 @@ def rate_bars(table: pd.DataFrame, *, focus: str, reference: float, title: str, 
     ax.set_xlabel("Offences per 1,000 residents")
     ax.legend(loc="lower right", frameon=True)
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def monthly_with_flags(series: pd.DataFrame, flagged: pd.DataFrame, *, value: str, title: str,
+                       caption: str, alt: str, synthetic: bool,
+                       ylabel: str = "Records per month") -> Figure:
+    """One monthly series per force, with flagged months marked by red rings."""
+    _theme()
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    for i, (force, part) in enumerate(series.groupby("force", sort=True)):
+        part = part.sort_values("month")
+        ax.plot(part["month"], part[value], color=PALETTE[i % len(PALETTE)], lw=1.4, label=force)
+        marks = part[part["month"].isin(flagged.loc[flagged["force"] == force, "month"])]
+        ax.scatter(marks["month"], marks[value], s=80, facecolors="none", edgecolors="#c00000",
+                   linewidths=2, zorder=3, label="Flagged month" if i == 0 else None)
+    ax.set_title(title, loc="left")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="lower left", frameon=True)
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)

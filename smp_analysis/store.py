@@ -73,8 +73,15 @@ class IngestReport:
     def failed(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status == "failed"]
 
+    def totals(self) -> dict[str, int]:
+        return {key: sum(getattr(f, key) for f in self.files)
+                for key in ("rows_read", "rows_loaded", "rows_quarantined")}
+
     def to_json(self) -> dict:
-        return {"files": [asdict(f) for f in self.files]}
+        """The ``files`` part of ingest-report.json (unchanged files carry no counts)."""
+        keys = ("path", "sha256", "status", "rows_read", "rows_loaded", "rows_quarantined",
+                "reasons", "error")
+        return {"files": [{k: asdict(f)[k] for k in keys} for f in self.files]}
 
 
 def is_synthetic(path: str | Path) -> bool:
@@ -125,8 +132,9 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
     files there are. Each file's rows go in (or replace that path's old rows) in one transaction.
     """
     files = find_street_files([Path(p) for p in paths])
-    known = dict(con.execute(
-        "SELECT sha256, path FROM source_files WHERE kind = 'police_uk'").fetchall())
+    known = {sha: (path, counts) for sha, path, *counts in con.execute(
+        "SELECT sha256, path, rows_read, rows_loaded, rows_quarantined, reasons "
+        "FROM source_files WHERE kind = 'police_uk'").fetchall()}
     con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     outcomes: list[FileOutcome] = []
     seen: dict[str, str] = {}
@@ -158,8 +166,12 @@ def _ingest_files(con, files, known, seen, outcomes, *, progress, workers) -> No
                 if nxt is not None:
                     pending.append(pool.submit(_read_one, nxt, frozenset(known)))
                 if sha in known:
-                    status = "unchanged" if known[sha] == str(path) else "duplicate"
-                    outcomes.append(FileOutcome(str(path), sha, status))
+                    stored_path, (read, loaded, quarantined, reasons) = known[sha]
+                    if stored_path == str(path):
+                        outcomes.append(FileOutcome(str(path), sha, "unchanged", read, loaded,
+                                                    quarantined, json.loads(reasons or "{}")))
+                    else:
+                        outcomes.append(FileOutcome(str(path), sha, "duplicate"))
                 elif sha in seen:
                     outcomes.append(FileOutcome(str(path), sha, "duplicate"))
                 elif isinstance(parsed, InputError):
@@ -354,6 +366,50 @@ def population(con: duckdb.DuckDBPyConnection, *, area_codes: Sequence[str], yea
         WHERE l.la_code IN (SELECT unnest(?)) GROUP BY l.la_code""", [codes]).df()
     frame["source"] = "Census 2011 usual residents"
     return frame.sort_values("area_code").reset_index(drop=True)
+
+
+def force_monthly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per force (Falls within) and month: crimes, ASB, all rows, rows with no LSOA."""
+    frame = con.execute("""
+        SELECT falls_within AS force, month,
+               count(*) FILTER (WHERE crime_type <> 'Anti-social behaviour')::BIGINT AS crimes,
+               count(*) FILTER (WHERE crime_type = 'Anti-social behaviour')::BIGINT AS asb,
+               count(*)::BIGINT AS rows,
+               count(*) FILTER (WHERE lsoa_code IS NULL)::BIGINT AS no_lsoa
+        FROM crimes GROUP BY ALL ORDER BY ALL""").df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def repeated_crime_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Crime IDs on more than one stored row: ``force, month, across_months, ids, rows``.
+
+    ``across_months`` is True for IDs published in more than one month's file (reported at
+    the latest month), False for IDs repeated within one month with different details.
+    """
+    frame = con.execute("""
+        SELECT force, month, across_months, count(*)::BIGINT AS ids, sum(n)::BIGINT AS rows
+        FROM (SELECT any_value(falls_within) AS force, max(month) AS month, count(*) AS n,
+                     count(DISTINCT month) > 1 AS across_months
+              FROM crimes WHERE crime_id IS NOT NULL GROUP BY crime_id HAVING count(*) > 1)
+        GROUP BY ALL ORDER BY ALL""").df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Quarantined rows by file and reason: ``path, force, month, reason, rows``."""
+    frame = con.execute("""
+        SELECT s.path, f.force, q.reason, count(DISTINCT q.line)::BIGINT AS rows
+        FROM quarantine q JOIN source_files s USING (file_id)
+        LEFT JOIN (SELECT file_id, any_value(falls_within) AS force FROM crimes
+                   GROUP BY file_id) f USING (file_id)
+        GROUP BY ALL ORDER BY ALL""").df()
+    names = frame["path"].map(lambda p: Path(p).name)
+    parts = names.str.extract(r"^(?P<month>\d{4}-\d{2})-(?P<force>.+)-street\.csv$")
+    frame["month"] = pd.to_datetime(parts["month"], format="%Y-%m", errors="coerce")
+    frame["force"] = frame["force"].fillna(parts["force"])
+    return frame[["path", "force", "month", "reason", "rows"]]
 
 
 def input_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

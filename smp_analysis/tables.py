@@ -20,6 +20,10 @@ class Table:
         styler = (self.frame.style.hide(axis="index").format(self.formats, na_rep="–")
                   .set_caption(html.escape(self.caption))
                   .set_table_attributes('class="smp-table"'))
+        numeric = [c for c in self.frame.columns
+                   if c in self.formats or pd.api.types.is_numeric_dtype(self.frame[c])]
+        if numeric:
+            styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
         return styler.to_html()
 
 
@@ -100,3 +104,18 @@ def rates_by_type_table(frame: pd.DataFrame, caption: str, *, area_name: str,
     })
     return table(view, caption, rates=(f"{area_name} rate per 1,000",
                                        f"{comparison_name} rate per 1,000"))
+
+
+def anomalies_table(anomalies: pd.DataFrame, caption: str) -> Table:
+    view = pd.DataFrame({
+        "Force": anomalies["force"].astype(str),
+        "Month": [f"{m:%b %Y}" if pd.notna(m) else "–" for m in anomalies["month"]],
+        "Finding": anomalies["kind"], "Detail": anomalies["detail"]})
+    return table(view, caption)
+
+
+def quarantine_table(quarantine: pd.DataFrame, caption: str) -> Table:
+    view = pd.DataFrame({
+        "File": [p.rsplit("/", 1)[-1] for p in quarantine["path"]],
+        "Reason": quarantine["reason"], "Rows": quarantine["rows"]})
+    return table(view, caption, counts=("Rows",))

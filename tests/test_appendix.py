@@ -24,7 +24,7 @@ def soup(built_appendix):
 
 def test_every_chapter_was_executed_without_errors(built_appendix):
     names = [p.stem for p in built_appendix.executed]
-    assert names == ["01_overview", "02_rates"]
+    assert names == ["01_overview", "02_rates", "03_data_quality"]
     for path in built_appendix.executed:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -50,7 +50,7 @@ def test_synthetic_banner_is_shown(soup):
     banners = soup.select(".smp-synthetic-banner")
     assert banners and "Synthetic demonstration data" in banners[0].get_text()
     # each chapter repeats it, and every chart says it inside the image
-    assert len(soup.select(".smp-notice-synthetic")) == 2
+    assert len(soup.select(".smp-notice-synthetic")) == 3
 
 
 def test_toc_links_all_resolve(soup):
@@ -65,7 +65,7 @@ def test_toc_links_all_resolve(soup):
 
 def test_every_figure_has_real_alt_text_and_a_caption(soup):
     images = soup.find_all("img")
-    assert len(images) == 3
+    assert len(images) == 4
     for img in images:
         alt = img.get("alt", "")
         assert len(alt) > 40 and "No description" not in alt
@@ -113,3 +113,13 @@ def test_failed_chapter_keeps_previous_report_and_the_failed_notebook(
               if o.output_type == "error"]
     assert errors and errors[0].evalue == "deliberate failure"
     assert not list(out.glob(".*.tmp"))
+
+
+def test_data_quality_chapter_reports_the_demo_defects(soup):
+    text = soup.get_text(" ", strip=True)
+    assert re.search(r"built from 192 police\.uk files holding [\d,]+ rows: [\d,]+ were loaded "
+                     r"and 5 were quarantined", text)
+    findings = soup.find("caption", string=re.compile("Data-quality findings")).find_parent("table")
+    rows = [tr.get_text(" ", strip=True) for tr in findings.select("tbody tr")]
+    assert any("Jun 2011" in r and "implausibly low volume" in r for r in rows)
+    assert sum("rows quarantined" in r for r in rows) == 5

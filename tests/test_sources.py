@@ -49,9 +49,15 @@ def test_bad_rows_quarantined_with_line_column_reason(tmp_path):
     assert q.loc[3, "column"] == "Crime type" and q.loc[3, "value"] == "Jaywalking"
     assert q.loc[4, "column"] == "Latitude"
     assert "not YYYY-MM" in q.loc[5, "reason"]
-    assert q.loc[6, "reason"] == "duplicate Crime ID in the file"
+    assert q.loc[6, "reason"].startswith("duplicate row")
     assert "wrong number of fields (11, expected 12)" in q.loc[7, "reason"]
     assert "does not match the file name" in q.loc[8, "reason"]
+
+
+def test_repeated_crime_id_with_different_details_is_kept(tmp_path):
+    other = CRIME.format(n=1).replace("On or near X", "On or near Y")
+    r = read_street_csv(_file(tmp_path, [CRIME.format(n=1), other]))
+    assert (r.rows_loaded, r.rows_quarantined) == (2, 0)
 
 
 def test_every_problem_of_a_row_is_listed(tmp_path):
@@ -97,6 +103,16 @@ def test_renamed_column_reports_missing_and_unexpected_together(tmp_path):
     with pytest.raises(InputError) as info:
         read_street_csv(path)
     assert len(info.value.problems) == 4
+
+
+def test_extra_and_missing_columns_are_named(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text(HEADER.replace(",Context", "") + ",Notes,Extra\n")
+    with pytest.raises(InputError) as info:
+        read_street_csv(path)
+    text = str(info.value)
+    assert "column 'Context': expected column is missing" in text
+    assert "column 'Notes': unexpected column" in text and "column 'Extra'" in text
 
 
 def test_header_only_file_loads_nothing(tmp_path):

@@ -12,7 +12,6 @@ import html
 import os
 import re
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
 from .. import store
+from ..atomic import write_text_atomic
 from ..params import AssessmentParams, load_params
 from ..plots import SYNTHETIC_LABEL
 from . import provenance
@@ -122,23 +122,8 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     prov = provenance.collect(params, inputs, project_dir=PROJECT_DIR)
     document = render(params, [nbformat.read(p, as_version=4) for p in executed], prov)
     html_path = out_dir / f"{params.assessment}.html"
-    write_atomic(html_path, document)
+    write_text_atomic(html_path, document)
     return AppendixResult(html_path, executed, seconds)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def merge(notebooks: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:

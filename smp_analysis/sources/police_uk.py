@@ -140,10 +140,10 @@ def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> Read
                 "line": wrong, "column": "Month",
                 "reason": f"Month does not match the file name ({file_month})",
                 "value": frame.loc[wrong, "Month"].to_numpy()}))
-    duplicated = _duplicated_ids(frame)
+    duplicated = _duplicated_rows(frame)
     if len(duplicated):
         extra.append(pd.DataFrame({
-            "line": duplicated, "column": "Crime ID", "reason": "duplicate Crime ID in the file",
+            "line": duplicated, "column": "Crime ID", "reason": DUPLICATE_ROW,
             "value": frame.loc[duplicated, "Crime ID"].to_numpy()}))
     if malformed:
         extra.append(pd.DataFrame([(line, None, reason, raw) for line, reason, raw in malformed],
@@ -175,11 +175,11 @@ def _records_fast(path: Path, data: bytes) -> tuple[pd.DataFrame, list] | None:
     """
     if not data.strip():
         return None
-    first_line = data.split(b"\n", 1)[0]
     try:
-        header_text = first_line.decode("utf-8-sig")
+        data.decode("utf-8")  # fast for ASCII; the slow path reports the exact line
     except UnicodeDecodeError:
         return None
+    header_text = data.split(b"\n", 1)[0].decode("utf-8-sig")
     check_header_line(path, header_text, COLUMNS)
     invalid: list = []
 
@@ -213,13 +213,22 @@ def _records_slow(path: Path, data: bytes) -> tuple[pd.DataFrame, list]:
     return frame, malformed
 
 
-def _duplicated_ids(frame: pd.DataFrame) -> pd.Index:
+DUPLICATE_ROW = "duplicate row (same Crime ID and details as an earlier line)"
+
+
+def _duplicated_rows(frame: pd.DataFrame) -> pd.Index:
+    """Lines repeating an earlier crime row exactly (Crime ID and every other field).
+
+    Such a row would count one crime twice, so it is quarantined. A Crime ID that repeats with
+    *different* details (real police.uk files have them) is kept: it is two records, and the
+    data-quality checks report it.
+    """
     ids = pa.array(frame["Crime ID"], type=pa.string())
     present = pc.filter(ids, pc.not_equal(ids, ""))
     if pc.count_distinct(present).as_py() == len(present):
         return pd.Index([], dtype="int64")
-    ids = frame["Crime ID"]
-    return frame.index[(ids != "") & ids.duplicated()]
+    crimes = frame[frame["Crime ID"] != ""]
+    return crimes.index[crimes.duplicated(keep="first")]
 
 
 def _passes_all_rules(frame: pd.DataFrame) -> bool:

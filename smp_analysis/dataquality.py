@@ -1,0 +1,61 @@
+"""Data-quality findings for everything in a store: the anomalies list of the ingest report
+and the data-quality chapter. Queries come from :mod:`smp_analysis.store`, the checks from
+:mod:`smp_analysis.methods.quality`.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from . import store
+from .methods.quality import ANOMALY_COLUMNS, missing_months, share_anomalies, volume_anomalies
+
+NO_LSOA_THRESHOLD = 0.05  # police.uk months typically have 1-3% of rows with no location
+# ASB swings more with the seasons than crime (winter lows near -30%), so its band is wider:
+# 0.6 and 1/0.6, symmetric on the log scale.
+ASB_BAND = (0.6, 1 / 0.6)
+ASB_ADVICE = "a publication problem, or a real change such as lockdown rules enforced as ASB"
+
+
+def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every anomaly in the store: ``force, month, kind, detail``, sorted by force and month."""
+    monthly = store.force_monthly(con)
+    parts = [
+        missing_months(monthly.rename(columns={"rows": "count"})),
+        volume_anomalies(monthly.rename(columns={"crimes": "count"})),
+        volume_anomalies(monthly.rename(columns={"asb": "count"}), label="anti-social behaviour",
+                         low=ASB_BAND[0], high=ASB_BAND[1],
+                         kind="unusual ASB volume ({direction})", advice=ASB_ADVICE),
+        share_anomalies(monthly, numerator="no_lsoa", denominator="rows",
+                        kind="many rows without location", what="have no LSOA (No Location)",
+                        threshold=NO_LSOA_THRESHOLD),
+    ]
+    repeated = store.repeated_crime_ids(con)
+    parts.append(pd.DataFrame({
+        "force": repeated["force"], "month": repeated["month"],
+        "kind": ["Crime ID in more than one month" if a else "repeated Crime ID"
+                 for a in repeated["across_months"]],
+        "detail": [(f"{i:,} Crime ID(s) also published in an earlier month ({r:,} rows; kept, "
+                    "so the crime counts in both months)") if a else
+                   f"{i:,} Crime ID(s) appear on {r:,} rows with different details (kept)"
+                   for i, r, a in zip(repeated["ids"], repeated["rows"],
+                                      repeated["across_months"], strict=True)]},
+        columns=ANOMALY_COLUMNS))
+    quarantined = store.quarantine_summary(con)
+    parts.append(pd.DataFrame({
+        "force": quarantined["force"], "month": quarantined["month"],
+        "kind": "rows quarantined",
+        "detail": [f"{n:,} row(s): {reason}" for n, reason in
+                   zip(quarantined["rows"], quarantined["reason"], strict=True)]},
+        columns=ANOMALY_COLUMNS))
+    result = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else pd.DataFrame(columns=ANOMALY_COLUMNS)
+    return result.sort_values(["force", "month", "kind"], kind="stable").reset_index(drop=True)
+
+
+def anomalies_json(frame: pd.DataFrame) -> list[dict]:
+    """Anomalies as ingest-report.json records (month as YYYY-MM)."""
+    return [{"force": str(r.force), "month": pd.Timestamp(r.month).strftime("%Y-%m")
+             if pd.notna(r.month) else None, "kind": r.kind, "detail": r.detail}
+            for r in frame.itertuples()]

@@ -1,0 +1,106 @@
+"""Data-quality checks on monthly police.uk series: gaps and implausible volumes.
+
+* **Missing months**: every calendar month between a series' first and last month must be
+  present (data.police.uk publishes one file per force per month).
+* **Implausible volume, robust neighbour comparison** (used when a series is too short for the
+  seasonal expected-volume method): each month's offences *per day* are compared with the median
+  per-day rate of the months within +-`window` months (itself included). The median is the
+  standard robust level estimate (Hampel 1974; Tukey's running medians): it ignores up to half
+  the window being wrong, so two consecutive incomplete months do not mask each other. Per-day
+  rates remove the calendar effect (February has 28 days). A month is flagged when its ratio to
+  that level is below `low` (default 0.80, "more than 20% below") or above `high` (default 1.25,
+  the same distance on the log scale, "more than 25% above"). Ordinary seasonal swings in a
+  force's monthly crime per day are well inside that band; a partial or doubled publication is not.
+
+>>> import pandas as pd
+>>> s = pd.DataFrame({"force": "F", "month": pd.to_datetime(["2018-10-01", "2018-11-01",
+...     "2018-12-01", "2019-01-01", "2019-02-01"]), "count": [17347, 11689, 6132, 15658, 14125]})
+>>> volume_anomalies(s)["month"].dt.strftime("%Y-%m").tolist()
+['2018-11', '2018-12']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+ANOMALY_COLUMNS = ["force", "month", "kind", "detail"]
+
+
+def missing_months(series: pd.DataFrame) -> pd.DataFrame:
+    """Months absent between each force's first and last month (`force, month, count`)."""
+    rows = []
+    for force, part in series.groupby("force", sort=True):
+        have = pd.PeriodIndex(pd.to_datetime(part.loc[part["count"] > 0, "month"]), freq="M")
+        if len(have) == 0:
+            continue
+        expected = pd.period_range(have.min(), have.max(), freq="M")
+        for month in expected.difference(have):
+            rows.append({"force": force, "month": month.to_timestamp(), "kind": "missing month",
+                         "detail": f"no records for {month.strftime('%B %Y')} between "
+                                   f"{have.min().strftime('%B %Y')} and "
+                                   f"{have.max().strftime('%B %Y')}"})
+    return pd.DataFrame(rows, columns=ANOMALY_COLUMNS)
+
+
+def neighbour_ratio(series: pd.DataFrame, *, window: int = 6) -> pd.DataFrame:
+    """Per force and month: count, per-day rate, robust level and ratio (see module doc)."""
+    out = []
+    for force, part in series.groupby("force", sort=True):
+        part = part.sort_values("month").copy()
+        months = pd.PeriodIndex(pd.to_datetime(part["month"]), freq="M")
+        days = np.array([m.days_in_month for m in months], dtype=float)
+        rate = part["count"].to_numpy(dtype=float) / days
+        ordinal = np.array([m.ordinal for m in months])
+        level = np.array([np.median(rate[np.abs(ordinal - o) <= window]) for o in ordinal])
+        part["per_day"] = rate
+        part["level_per_day"] = level
+        part["expected"] = level * days
+        part["ratio"] = np.divide(rate, level, out=np.full_like(rate, np.nan), where=level > 0)
+        part["force"] = force
+        out.append(part)
+    if not out:
+        return pd.DataFrame(columns=[*series.columns, "per_day", "level_per_day", "expected",
+                                     "ratio"])
+    return pd.concat(out, ignore_index=True)
+
+
+PUBLICATION_ADVICE = ("check whether the publication is incomplete or duplicated, or whether a "
+                      "real event (such as a lockdown) explains it")
+
+
+def volume_anomalies(series: pd.DataFrame, *, label: str = "recorded crime (excluding ASB)",
+                     window: int = 6, low: float = 0.80, high: float = 1.25,
+                     min_expected: float = 100.0, kind: str = "implausibly {direction} volume",
+                     advice: str = PUBLICATION_ADVICE) -> pd.DataFrame:
+    """Months whose volume is implausibly low or high against neighbouring months."""
+    if not 0 < low < 1 < high:
+        raise ValueError("need 0 < low < 1 < high")
+    ratios = neighbour_ratio(series, window=window)
+    flagged = ratios[(ratios["expected"] >= min_expected)
+                     & ((ratios["ratio"] < low) | (ratios["ratio"] > high))]
+    rows = []
+    for r in flagged.itertuples():
+        direction = "low" if r.ratio < 1 else "high"
+        percent = abs(r.ratio - 1) * 100
+        rows.append({
+            "force": r.force, "month": pd.Timestamp(r.month),
+            "kind": kind.format(direction=direction),
+            "detail": (f"{label}: {int(r.count):,} in {pd.Timestamp(r.month):%B %Y}, "
+                       f"{percent:.0f}% {'below' if direction == 'low' else 'above'} the "
+                       f"{int(round(r.expected)):,} expected from neighbouring months "
+                       f"(per-day median); {advice}"),
+        })
+    return pd.DataFrame(rows, columns=ANOMALY_COLUMNS)
+
+
+def share_anomalies(frame: pd.DataFrame, *, numerator: str, denominator: str, kind: str,
+                    what: str, threshold: float) -> pd.DataFrame:
+    """Months where numerator / denominator exceeds `threshold` (e.g. rows with no LSOA)."""
+    share = frame[numerator] / frame[denominator].where(frame[denominator] > 0)
+    flagged = frame[share > threshold]
+    rows = [{"force": r["force"], "month": pd.Timestamp(r["month"]), "kind": kind,
+             "detail": f"{100 * r[numerator] / r[denominator]:.1f}% of rows ({int(r[numerator]):,}"
+                       f" of {int(r[denominator]):,}) {what}"}
+            for _, r in flagged.iterrows()]
+    return pd.DataFrame(rows, columns=ANOMALY_COLUMNS)
