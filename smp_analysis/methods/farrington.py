@@ -404,10 +404,11 @@ def farrington_flexible(
     kept, NA when no model could be fitted (then every model column is NA: see module doc).
     Raises :class:`FarringtonInputError` for counts, indexes or populations it cannot use.
 
+    >>> # baseline: t = 6, 4, 2 (one "year" of freq 2 back each) -> (13 + 11 + 12) / 3 = 12
     >>> s = pd.Series([10, 12, 9, 11, 10, 13, 11, 30], index=range(1, 9))
     >>> r = farrington_flexible(s, freq=2, assess=[8], b=3, w=0, trend=False, limit54=(0, 1))
     >>> round(float(r.loc[8, "expected"]), 4), bool(r.loc[8, "alarm"])
-    (10.6667, True)
+    (12.0, True)
     """
     single = isinstance(observed, pd.Series)
     frame = observed.to_frame(name=observed.name if observed.name is not None else "observed") \
