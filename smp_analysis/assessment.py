@@ -8,7 +8,7 @@ here computes statistics itself.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from .categories import (
     category_table,
 )
 from .methods.change import change_table
+from .methods.expected import ExpectedVolumes, expected_volumes
 from .methods.rates import RankResult, area_rates, rank_area
 from .params import AssessmentParams, load_params
 from .periods import ReportingPeriod
@@ -166,6 +167,42 @@ class Assessment:
                                            end=self.current.end),
             period_rows=int(monthly.loc[in_period, "rows"].sum()),
         )
+
+    def expected(self, period: ReportingPeriod | None = None,
+                 method: str | None = None) -> ExpectedVolumes:
+        """Actual vs anticipated volumes by crime type (and total crime) for the focus area."""
+        period = period or self.current
+        first, _ = store.data_span(self.con)
+        monthly = self.monthly(start=first, end=period.end, area_codes=[self.focus_code])
+        crimes = monthly[monthly["crime_type"] != ANTI_SOCIAL_BEHAVIOUR]
+        total = crimes.groupby("month", as_index=False)["count"].sum().assign(
+            crime_type=TOTAL_CRIME)
+        options = self.params.options
+        exclude = [m for e in options.baseline_exclusions for m in e.months()]
+        result = expected_volumes(pd.concat([total, monthly], ignore_index=True),
+                                  period=period, method=method or options.expected_method,
+                                  years=options.expected_years, exclude=exclude,
+                                  alpha=options.alpha)
+        order = {t: i for i, t in enumerate((TOTAL_CRIME, *CRIME_TYPES, ANTI_SOCIAL_BEHAVIOUR))}
+        return replace(
+            result,
+            monthly=result.monthly.sort_values(["crime_type", "month"], key=lambda s: s.map(
+                order) if s.name == "crime_type" else s, kind="stable").reset_index(drop=True),
+            annual=result.annual.sort_values("crime_type", key=lambda s: s.map(order),
+                                             kind="stable").reset_index(drop=True))
+
+    def expected_history(self, years: int = 3) -> pd.DataFrame:
+        """Monthly actual/anticipated for the assessment year and up to `years`-1 before it,
+        each year computed as its own assessment (skipping years without enough history)."""
+        frames = []
+        period = self.current
+        for _ in range(years):
+            try:
+                frames.append(self.expected(period).monthly)
+            except ValueError:
+                break
+            period = period.preceding()
+        return pd.concat(frames[::-1], ignore_index=True)
 
     def rates_by_type(self) -> pd.DataFrame:
         """Per crime type: focus rate, county rate, rank of the focus area among districts."""

@@ -258,3 +258,79 @@ def flags_alt_text(monthly, anomalies) -> str:
         marks = "flagged months: " + ", ".join(f"{m:%B %Y}" for m in flagged["month"])
     return (f"Line chart of monthly recorded crime excluding anti-social behaviour for {forces}, "
             f"{len(monthly)} months; {marks}.")
+
+
+def expected_sentence(annual, monthly, *, total_label: str = "Total recorded crime") -> str:
+    """Headline for actual vs anticipated: total crime, then the types furthest above."""
+    lines = []
+    rows = annual.set_index("crime_type")
+    if total_label in rows.index:
+        r = rows.loc[total_label]
+        lines.append(f"{total_label} was {count(int(r['observed']))} offences, "
+                     f"{_vs_expected(r['percent_vs_expected'])} the anticipated "
+                     f"{count(int(round(r['expected'])))}.")
+    types = rows.drop(index=[total_label], errors="ignore")
+    above = types[types["percent_vs_expected"] > 0].sort_values("percent_vs_expected",
+                                                                  ascending=False)
+    lines.append(f"{len(above)} of {len(types)} categories were above their anticipated "
+                 "volume for the year" + (
+                     ", most of all " + _join([f"{t.lower()} ({percent(v)} above)" for t, v in
+                                              above["percent_vs_expected"].head(3).items()])
+                     if len(above) else "") + ".")
+    flagged = monthly[monthly["exceeds"]]
+    if len(flagged):
+        months = flagged.groupby("crime_type")["month"].apply(
+            lambda m: _join([f"{x:%B %Y}" for x in sorted(m)]))
+        lines.append("Months above the upper bound (more than chance would explain): "
+                     + "; ".join(f"{t.lower()} in {m}" for t, m in months.items()) + ".")
+    else:
+        lines.append("No month was above its upper bound.")
+    return " ".join(lines)
+
+
+def _vs_expected(value: float) -> str:
+    """Example:
+
+    >>> _vs_expected(12.34), _vs_expected(-3.0), _vs_expected(0.01)
+    ('12.3% above', '3.0% below', 'in line with')
+    """
+    if round(value, 1) == 0:
+        return "in line with"
+    return f"{percent(abs(value))} {'above' if value > 0 else 'below'}"
+
+
+def expected_alt_text(history, area_name: str) -> str:
+    parts = []
+    for crime_type, part in history.groupby("crime_type", sort=False):
+        above = int(part["exceeds"].sum())
+        parts.append(f"{crime_type}: {count(int(part['observed'].sum()))} actual against "
+                     f"{count(int(round(part['expected'].sum())))} anticipated, {above} month(s) "
+                     "above the upper bound")
+    return (f"Small-multiple line charts, one per crime category, of monthly actual and "
+            f"anticipated volumes in {area_name} with the upper bound shaded. "
+            + "; ".join(parts) + ".")
+
+
+def other_expected_method(method: str) -> str:
+    """Example:
+
+    >>> other_expected_method("farrington")
+    'seasonal_mean'
+    """
+    return "seasonal_mean" if method == "farrington" else "farrington"
+
+
+def expected_method_note(expected, options) -> str:
+    """Which method and baseline the anticipated volumes rest on, with any caveats."""
+    name = {"farrington": "the Farrington flexible method (quasi-Poisson regression on the "
+                          "same months of previous years, R surveillance::farringtonFlexible)",
+            "seasonal_mean": "the seasonal mean of previous years scaled to last year's level"}
+    years = max(expected.years_used.values()) if expected.years_used else 0
+    text = (f"Anticipated volumes use {name[expected.method]}, with {years} year(s) of history; "
+            f"the upper bound is the one-sided {100 * (1 - options.alpha):.0f}% limit.")
+    for exclusion in options.baseline_exclusions:
+        text += (f" {exclusion.start:%B %Y} to {exclusion.end:%B %Y} are left out of the "
+                 f"baselines ({exclusion.reason}).")
+    # the exclusions were described above with their reasons; keep the other notes
+    extra = [n for n in expected.notes if "left out of the baselines" not in n]
+    return " ".join([text, *extra])

@@ -84,12 +84,33 @@ class DataSources(_Strict):
         return paths
 
 
+class Exclusion(_Strict):
+    """Months left out of expected-volume baselines, with the reason shown in the report."""
+
+    start: dt.date
+    end: dt.date
+    reason: StrictStr
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Exclusion:
+        ReportingPeriod(self.start, self.end)
+        return self
+
+    def months(self) -> list[str]:
+        return [str(m) for m in ReportingPeriod(self.start, self.end).months]
+
+
 class Options(_Strict):
     alpha: float = Field(0.05, gt=0, lt=0.5, description="significance level of tests")
     suppression_threshold: int = Field(
         5, ge=1, le=20, description="counts below this (and above 0) are shown as '<N'"
     )
     figure_format: Literal["png"] = "png"
+    expected_method: Literal["farrington", "seasonal_mean"] = Field(
+        "farrington", description="method for anticipated volumes")
+    expected_years: int = Field(5, ge=1, le=10, description="years of history in baselines")
+    baseline_exclusions: list[Exclusion] = Field(
+        default_factory=list, description="months left out of expected-volume baselines")
 
 
 class AssessmentParams(_Strict):

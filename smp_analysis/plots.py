@@ -127,3 +127,36 @@ def monthly_with_flags(series: pd.DataFrame, flagged: pd.DataFrame, *, value: st
     ax.set_ylim(bottom=0)
     ax.legend(loc="lower left", frameon=True)
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def expected_grid(history: pd.DataFrame, *, period: ReportingPeriod, title: str, caption: str,
+                  alt: str, synthetic: bool, columns: int = 3) -> Figure:
+    """Small multiples: actual (line), anticipated (dashed), band up to the upper bound, and
+    months above the upper bound (red dots), one panel per crime category."""
+    _theme()
+    types = list(dict.fromkeys(history["crime_type"]))
+    rows = -(-len(types) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(11, 2.3 * rows), sharex=True,
+                             squeeze=False)
+    for ax, crime_type in zip(axes.flat, types, strict=False):
+        part = history[history["crime_type"] == crime_type].sort_values("month")
+        ax.fill_between(part["month"], 0, part["upperbound"], color=OTHER_COLOUR, alpha=0.35,
+                        step="mid", label="Up to upper bound")
+        ax.plot(part["month"], part["expected"], color=PALETTE[0], ls="--", lw=1.2,
+                label="Anticipated")
+        ax.plot(part["month"], part["observed"], color="black", lw=1.4, label="Actual")
+        hot = part[part["exceeds"]]
+        ax.scatter(hot["month"], hot["observed"], color="#c00000", s=22, zorder=3,
+                   label="Above upper bound")
+        ax.axvline(pd.Timestamp(period.start), color="#7f7f7f", lw=0.8)
+        ax.set_title(crime_type, fontsize=9, loc="left")
+        ax.set_ylim(bottom=0)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
+    for ax in list(axes.flat)[len(types):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)

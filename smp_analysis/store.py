@@ -328,6 +328,14 @@ def monthly_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.da
     return frame
 
 
+def data_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
+    """First and last month with any stored police.uk row."""
+    first, last = con.execute("SELECT min(month), max(month) FROM crimes").fetchone()
+    if first is None:
+        raise ValueError("the store holds no police.uk rows; run `smp ingest police-uk` first")
+    return first, last
+
+
 def unplaced_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
                     falls_within: str | None = None) -> pd.DataFrame:
     """Rows in the period that no area can claim: ``reason, count``."""

@@ -119,3 +119,33 @@ def quarantine_table(quarantine: pd.DataFrame, caption: str) -> Table:
         "File": [p.rsplit("/", 1)[-1] for p in quarantine["path"]],
         "Reason": quarantine["reason"], "Rows": quarantine["rows"]})
     return table(view, caption, counts=("Rows",))
+
+
+def expected_annual_table(annual: pd.DataFrame, caption: str) -> Table:
+    view = pd.DataFrame({
+        "Category": annual["crime_type"], "Actual": annual["observed"],
+        "Anticipated": annual["expected"].round(), "% vs anticipated":
+        annual["percent_vs_expected"], "Months above upper bound": annual["months_above"]})
+    return table(view, caption, counts=("Actual", "Anticipated", "Months above upper bound"),
+                 percents=("% vs anticipated",))
+
+
+def exceedance_table(monthly: pd.DataFrame, caption: str) -> Table:
+    above = monthly[monthly["exceeds"]].sort_values(["crime_type", "month"])
+    view = pd.DataFrame({
+        "Category": above["crime_type"],
+        "Month": [f"{m:%B %Y}" for m in above["month"]],
+        "Actual": above["observed"], "Anticipated": above["expected"].round(),
+        "Upper bound": above["upperbound"].round(1),
+        "% above anticipated": 100 * (above["observed"] / above["expected"] - 1)})
+    return table(view, caption, counts=("Actual", "Anticipated"), rates=("Upper bound",),
+                 percents=("% above anticipated",))
+
+
+def method_comparison_table(chosen, other, caption: str) -> Table:
+    merged = chosen.annual.merge(other.annual, on="crime_type", suffixes=("_a", "_b"))
+    view = pd.DataFrame({
+        "Category": merged["crime_type"], "Actual": merged["observed_a"],
+        f"Anticipated ({chosen.method})": merged["expected_a"].round(),
+        f"Anticipated ({other.method})": merged["expected_b"].round()})
+    return table(view, caption, counts=tuple(view.columns[1:]))

@@ -24,7 +24,7 @@ def soup(built_appendix):
 
 def test_every_chapter_was_executed_without_errors(built_appendix):
     names = [p.stem for p in built_appendix.executed]
-    assert names == ["01_overview", "02_rates", "03_data_quality"]
+    assert names == ["01_overview", "02_rates", "03_data_quality", "04_expected_volumes"]
     for path in built_appendix.executed:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -50,7 +50,7 @@ def test_synthetic_banner_is_shown(soup):
     banners = soup.select(".smp-synthetic-banner")
     assert banners and "Synthetic demonstration data" in banners[0].get_text()
     # each chapter repeats it, and every chart says it inside the image
-    assert len(soup.select(".smp-notice-synthetic")) == 3
+    assert len(soup.select(".smp-notice-synthetic")) == 4
 
 
 def test_toc_links_all_resolve(soup):
@@ -65,7 +65,7 @@ def test_toc_links_all_resolve(soup):
 
 def test_every_figure_has_real_alt_text_and_a_caption(soup):
     images = soup.find_all("img")
-    assert len(images) == 4
+    assert len(images) == 5
     for img in images:
         alt = img.get("alt", "")
         assert len(alt) > 40 and "No description" not in alt
@@ -123,3 +123,16 @@ def test_data_quality_chapter_reports_the_demo_defects(soup):
     rows = [tr.get_text(" ", strip=True) for tr in findings.select("tbody tr")]
     assert any("Jun 2011" in r and "implausibly low volume" in r for r in rows)
     assert sum("rows quarantined" in r for r in rows) == 5
+
+
+def test_expected_chapter_finds_the_demo_recording_step(soup):
+    """2013-14 violence in the demo carries a +25% recording step from April 2014: it must
+    stand out against anticipated volumes while total crime stays close to them."""
+    table = soup.find("caption", string=re.compile("actual and anticipated volumes")
+                      ).find_parent("table")
+    rows = {tr.find_all("td")[0].get_text(strip=True): [td.get_text(strip=True) for td in
+                                                         tr.find_all("td")]
+            for tr in table.select("tbody tr")}
+    violence = float(rows["Violence and sexual offences"][3].rstrip("%"))
+    total = float(rows["Total recorded crime"][3].rstrip("%"))
+    assert violence > 10 and abs(total) < 10

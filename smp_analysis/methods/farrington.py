@@ -169,11 +169,14 @@ def _blocks(k: int, n_total: int, *, b: int, w: int, freq: int, p: int) -> np.nd
     return factors
 
 
-def _design(k: int, times: np.ndarray, *, b, w, freq, p, exclude: int, trend: bool):
+def _design(k: int, times: np.ndarray, *, b, w, freq, p, exclude: int, trend: bool,
+            left_out: np.ndarray | None = None):
     """Baseline positions, design matrix and prediction row for assessed position k."""
     blocks = _blocks(k, len(times), b=b, w=w, freq=freq, p=p)
     ids = blocks.copy()
     ids[max(0, k - exclude):k + 1] = np.nan
+    if left_out is not None:
+        ids[left_out] = np.nan
     rows = np.flatnonzero(~np.isnan(ids))
     columns = [np.ones(len(rows))]
     x0 = [1.0]
@@ -260,6 +263,7 @@ class _Config:
     no_periods: int
     exclude: int
     threshold_method: str
+    left_out: np.ndarray | None = None
 
 
 def _choose(mask, a, b):
@@ -270,7 +274,8 @@ def _choose(mask, a, b):
 def _evaluate(Y: np.ndarray, log_pop: np.ndarray, times: np.ndarray, k: int, c: _Config):
     """Evaluate position k for all S series (rows of Y) at once."""
     S = Y.shape[0]
-    kw = dict(b=c.b, w=c.w, freq=c.freq, p=c.no_periods, exclude=c.exclude)
+    kw = dict(b=c.b, w=c.w, freq=c.freq, p=c.no_periods, exclude=c.exclude,
+              left_out=c.left_out)
     rows, X_n, x0_n = _design(k, times, trend=False, **kw)
     y = Y[:, rows]
     offset, offset0 = log_pop[:, rows], log_pop[:, k]
@@ -394,6 +399,7 @@ def farrington_flexible(
     powertrans: str = "2/3", no_periods: int = 1, past_weeks_not_included: int | None = None,
     threshold_method: ThresholdMethod = "delta",
     population: pd.Series | pd.DataFrame | None = None,
+    exclude_from_baseline=None,
 ) -> pd.DataFrame:
     """Expected counts, upper bounds and alarms for the `assess` labels of `observed`.
 
@@ -403,6 +409,8 @@ def farrington_flexible(
     upperbound, alarm, score, pvalue, trend, phi``; ``trend`` is True when the linear trend was
     kept, NA when no model could be fitted (then every model column is NA: see module doc).
     Raises :class:`FarringtonInputError` for counts, indexes or populations it cannot use.
+    ``exclude_from_baseline`` (an extension; R has no such option) lists labels whose counts are
+    left out of every baseline, e.g. lockdown months; they must still be valid counts.
 
     >>> # baseline: t = 6, 4, 2 (one "year" of freq 2 back each) -> (13 + 11 + 12) / 3 = 12
     >>> s = pd.Series([10, 12, 9, 11, 10, 13, 11, 30], index=range(1, 9))
@@ -437,10 +445,16 @@ def farrington_flexible(
                 f"too little history to assess {label}: b={b} years of freq={freq} and w={w} "
                 f"need {b * freq + w} earlier periods, the series has {k}")
         positions.append(k)
+    left_out = None
+    if exclude_from_baseline is not None and len(exclude_from_baseline):
+        wanted = pd.Index(exclude_from_baseline)
+        if isinstance(frame.index, pd.PeriodIndex):
+            wanted = pd.PeriodIndex([pd.Period(x, "M") for x in exclude_from_baseline])
+        left_out = np.flatnonzero(frame.index.isin(wanted))
     config = _Config(b, w, freq, reweight, weights_threshold, alpha, trend, p_threshold_trend,
                      tuple(limit54), powertrans, no_periods,
                      w if past_weeks_not_included is None else past_weeks_not_included,
-                     threshold_method)
+                     threshold_method, left_out)
     results = [_evaluate(Y, log_pop, times, k, config) for k in positions]
     out = []
     for s, name in enumerate(frame.columns):

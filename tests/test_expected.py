@@ -1,0 +1,82 @@
+"""Actual vs anticipated volumes: hand-computed seasonal means, Farrington wiring, notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from smp_analysis.methods.expected import expected_volumes
+from smp_analysis.methods.farrington import farrington_flexible
+from smp_analysis.periods import ReportingPeriod
+
+
+def _tidy(values: dict[str, list[int]], start: str = "2019-01") -> pd.DataFrame:
+    rows = []
+    for crime_type, counts in values.items():
+        months = pd.period_range(start, periods=len(counts), freq="M")
+        rows += [{"crime_type": crime_type, "month": m.to_timestamp(), "count": c}
+                 for m, c in zip(months, counts, strict=True)]
+    return pd.DataFrame(rows)
+
+
+YEAR_2021 = ReportingPeriod(dt.date(2021, 1, 1), dt.date(2021, 12, 31))
+
+
+def test_seasonal_mean_by_hand():
+    # Two baseline years: 2019 all 10 except January 30; 2020 all 20 except January 40.
+    y2019 = [30] + [10] * 11
+    y2020 = [40] + [20] * 11
+    data = _tidy({"Burglary": y2019 + y2020 + [50] * 12})
+    r = expected_volumes(data, period=YEAR_2021, method="seasonal_mean", years=2)
+    # January mean 35, other months 15; totals 140 and 260 (mean 200); scale 260/200 = 1.3
+    jan, feb = r.monthly["expected"].iloc[0], r.monthly["expected"].iloc[1]
+    assert jan == pytest.approx(35 * 1.3) and feb == pytest.approx(15 * 1.3)
+    assert r.annual.loc[0, "expected"] == pytest.approx(260.0)  # = last year's total
+    # phi: Pearson dispersion around month means = sum((y - m)^2 / m) / (24 - 12)
+    phi = (2 * 25 / 35 + 22 * 25 / 15) / 12
+    assert r.monthly["upperbound"].iloc[1] == pytest.approx(
+        19.5 + 1.6448536269514722 * np.sqrt(phi * 19.5))
+    assert r.annual.loc[0, "percent_vs_expected"] == pytest.approx(100 * (600 / 260 - 1))
+
+
+def test_farrington_method_uses_monthly_defaults():
+    rng = np.random.default_rng(3)
+    counts = list(rng.poisson(40, 84))
+    data = _tidy({"Robbery": counts}, start="2015-01")
+    period = ReportingPeriod(dt.date(2021, 1, 1), dt.date(2021, 12, 31))
+    r = expected_volumes(data, period=period)
+    series = pd.Series(counts, index=pd.period_range("2015-01", periods=84, freq="M"))
+    direct = farrington_flexible(series, freq=12, assess=series.index[-12:], b=5, w=1,
+                                 limit54=(0, 4))
+    np.testing.assert_allclose(r.monthly["expected"], direct["expected"])
+    np.testing.assert_array_equal(r.monthly["exceeds"],
+                                  direct["observed"] > direct["upperbound"])
+    assert r.years_used == {"Robbery": 5} and r.notes == []
+
+
+def test_short_history_uses_fewer_years_and_says_so():
+    data = _tidy({"Drugs": [5] * 48})  # 2019-01 .. 2022-12
+    period = ReportingPeriod(dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    r = expected_volumes(data, period=period)
+    assert r.years_used == {"Drugs": 2}
+    assert "Only 2 year(s) of history" in r.notes[0]
+    with pytest.raises(ValueError, match="at least one year of history"):
+        expected_volumes(data, period=ReportingPeriod(dt.date(2019, 7, 1),
+                                                      dt.date(2020, 6, 30)))
+
+
+@pytest.mark.parametrize("method", ["farrington", "seasonal_mean"])
+def test_excluded_months_do_not_move_the_baseline(method):
+    rng = np.random.default_rng(5)
+    base = list(rng.poisson(30, 84))
+    spiked = list(base)
+    spiked[63] = 400  # 2020-04 in a series starting 2015-01
+    period = ReportingPeriod(dt.date(2021, 1, 1), dt.date(2021, 12, 31))
+    kw = dict(period=period, method=method, exclude=["2020-04"])
+    a = expected_volumes(_tidy({"X": base}, "2015-01"), **kw)
+    b = expected_volumes(_tidy({"X": spiked}, "2015-01"), **kw)
+    np.testing.assert_allclose(a.monthly["expected"], b.monthly["expected"])
+    assert any("left out of the baselines" in n for n in a.notes)
