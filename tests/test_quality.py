@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -132,3 +133,36 @@ def test_demo_defects_are_found(demo_dir, tmp_path):
     quarantined = found[found["kind"] == "rows quarantined"]
     assert len(quarantined) == manifest["defects"]["rows_added"]
     con.close()
+
+
+def _seasonal(years: int = 6, start: str = "2015-01") -> pd.DataFrame:
+    months = pd.period_range(start, periods=12 * years, freq="M")
+    # seasonality as in police data: winter 20% below the summer peak
+    level = 10_000 * (1 + 0.11 * np.cos(2 * np.pi * (months.month.to_numpy() - 7) / 12))
+    noise = np.resize([1.0, 1.01, 0.99, 1.02, 0.98], len(months))
+    return pd.DataFrame({"force": "F", "month": months.to_timestamp(),
+                         "count": np.round(level * noise).astype(int)})
+
+
+def test_seasonal_method_flags_defects_but_not_seasonal_lows():
+    s = _seasonal()
+    s.loc[s["month"] == "2018-06-01", "count"] //= 2  # an incomplete publication
+    found = volume_anomalies(s)
+    assert [f"{m:%Y-%m}" for m in found["month"]] == ["2018-06"]
+    assert "(Farrington)" in found["detail"].iloc[0]
+
+
+def test_a_defect_does_not_make_the_next_year_look_unusual():
+    s = _seasonal()
+    s.loc[s["month"] == "2018-06-01", "count"] //= 2
+    s.loc[s["month"] == "2018-07-01", "count"] //= 2
+    found = volume_anomalies(s)
+    assert sorted(f"{m:%Y-%m}" for m in found["month"]) == ["2018-06", "2018-07"]
+
+
+def test_neighbour_method_is_used_without_three_years():
+    s = _seasonal(years=2)
+    s.loc[s["month"] == "2016-06-01", "count"] //= 2
+    found = volume_anomalies(s)
+    assert [f"{m:%Y-%m}" for m in found["month"]] == ["2016-06"]
+    assert "neighbouring months" in found["detail"].iloc[0]

@@ -2,6 +2,12 @@
 
 * **Missing months**: every calendar month between a series' first and last month must be
   present (data.police.uk publishes one file per force per month).
+* **Implausible volume, expected-volume method** (when a force has at least `min_years` = 3
+  whole years of history before the month): the month is compared with the volume anticipated
+  from the same months of up to 5 previous years by the Farrington flexible method
+  (:mod:`smp_analysis.methods.farrington`, monthly settings b <= 5, w = 1; missing months are left
+  out of the baselines). Its reweighting keeps earlier defective months from distorting the
+  expectation, and the seasonal baseline does not mistake a normal December low for a defect.
 * **Implausible volume, robust neighbour comparison** (used when a series is too short for the
   seasonal expected-volume method): each month's offences *per day* are compared with the median
   per-day rate of the months within +-`window` months (itself included). The median is the
@@ -52,7 +58,12 @@ def neighbour_ratio(series: pd.DataFrame, *, window: int = 6) -> pd.DataFrame:
         days = np.array([m.days_in_month for m in months], dtype=float)
         rate = part["count"].to_numpy(dtype=float) / days
         ordinal = np.array([m.ordinal for m in months])
-        level = np.array([np.median(rate[np.abs(ordinal - o) <= window]) for o in ordinal])
+        # A centred window of 2*window+1 months, shifted inwards at the ends of the series so
+        # that the first and last months are still compared with a whole year of neighbours.
+        lo = np.clip(ordinal - window, ordinal.min(), max(ordinal.min(), ordinal.max() - 2 * window))
+        hi = lo + 2 * window
+        level = np.array([np.median(rate[(ordinal >= a) & (ordinal <= b)])
+                          for a, b in zip(lo, hi, strict=True)])
         part["per_day"] = rate
         part["level_per_day"] = level
         part["expected"] = level * days
@@ -69,14 +80,71 @@ PUBLICATION_ADVICE = ("check whether the publication is incomplete or duplicated
                       "real event (such as a lockdown) explains it")
 
 
+def seasonal_ratio(series: pd.DataFrame, *, min_years: int = 3, max_years: int = 5,
+                   exclude: dict | None = None) -> pd.DataFrame:
+    """Ratio to the Farrington expected volume for months with `min_years` of history.
+
+    `exclude` maps a force to months (Timestamps) to leave out of its baselines. Returns
+    ``force, month, count, expected, ratio`` for the months it could evaluate.
+    """
+    from .farrington import farrington_flexible
+
+    out = []
+    for force, part in series.groupby("force", sort=True):
+        months = pd.PeriodIndex(pd.to_datetime(part["month"]), freq="M")
+        full = pd.period_range(months.min(), months.max(), freq="M")
+        counts = pd.Series(part["count"].to_numpy(), index=months).reindex(full)
+        missing = full[counts.isna().to_numpy()]
+        counts = counts.fillna(0).astype("int64")
+        left_out = missing.union(pd.PeriodIndex(
+            [pd.Period(m, "M") for m in (exclude or {}).get(force, [])], freq="M"))
+        years = np.array([(k - 1) // 12 for k in range(len(full))])
+        for b in range(min_years, max_years + 1):
+            positions = np.flatnonzero(np.minimum(years, max_years) == b)
+            assess = [full[k] for k in positions if full[k] not in missing]
+            if not assess:
+                continue
+            result = farrington_flexible(counts, freq=12, assess=assess, b=b, w=1,
+                                         limit54=(0, 4), exclude_from_baseline=left_out)
+            out.append(pd.DataFrame({
+                "force": force, "month": [m.to_timestamp() for m in result.index],
+                "count": result["observed"].to_numpy(), "expected": result["expected"].to_numpy(),
+            }))
+    if not out:
+        return pd.DataFrame(columns=["force", "month", "count", "expected", "ratio"])
+    frame = pd.concat(out, ignore_index=True)
+    frame["ratio"] = frame["count"] / frame["expected"]
+    return frame
+
+
 def volume_anomalies(series: pd.DataFrame, *, label: str = "recorded crime (excluding ASB)",
                      window: int = 6, low: float = 0.80, high: float = 1.25,
                      min_expected: float = 100.0, kind: str = "implausibly {direction} volume",
-                     advice: str = PUBLICATION_ADVICE) -> pd.DataFrame:
-    """Months whose volume is implausibly low or high against neighbouring months."""
+                     advice: str = PUBLICATION_ADVICE, min_years: int | None = 3
+                     ) -> pd.DataFrame:
+    """Months whose volume is implausibly low or high (see module doc for both methods).
+
+    `min_years=None` uses the neighbour comparison only.
+    """
     if not 0 < low < 1 < high:
         raise ValueError("need 0 < low < 1 < high")
-    ratios = neighbour_ratio(series, window=window)
+    ratios = neighbour_ratio(series, window=window).assign(basis="neighbouring months "
+                                                            "(per-day median)")
+    if min_years is not None:
+        # Two passes: months flagged in the first are left out of every baseline in the second,
+        # so one defective or extraordinary month does not make later months look unusual.
+        seasonal = seasonal_ratio(series, min_years=min_years)
+        first = seasonal[(seasonal["ratio"] < low) | (seasonal["ratio"] > high)]
+        if len(first):
+            flagged = first.groupby("force")["month"].apply(list).to_dict()
+            seasonal = seasonal_ratio(series, min_years=min_years, exclude=flagged)
+        seasonal = seasonal.assign(basis="the same months of previous years (Farrington)")
+        if len(seasonal):
+            keys = ["force", "month"]
+            ratios["month"] = pd.to_datetime(ratios["month"])
+            ratios = ratios.set_index(keys)
+            ratios.update(seasonal.set_index(keys)[["expected", "ratio", "basis"]])
+            ratios = ratios.reset_index()
     flagged = ratios[(ratios["expected"] >= min_expected)
                      & ((ratios["ratio"] < low) | (ratios["ratio"] > high))]
     rows = []
@@ -88,8 +156,7 @@ def volume_anomalies(series: pd.DataFrame, *, label: str = "recorded crime (excl
             "kind": kind.format(direction=direction),
             "detail": (f"{label}: {int(r.count):,} in {pd.Timestamp(r.month):%B %Y}, "
                        f"{percent:.0f}% {'below' if direction == 'low' else 'above'} the "
-                       f"{int(round(r.expected)):,} expected from neighbouring months "
-                       f"(per-day median); {advice}"),
+                       f"{int(round(r.expected)):,} expected from {r.basis}; {advice}"),
         })
     return pd.DataFrame(rows, columns=ANOMALY_COLUMNS)
 
