@@ -15,6 +15,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pandera
 import pyarrow as pa
@@ -53,36 +54,37 @@ def _as_series(result: pa.Array, index: pd.Index) -> pd.Series:
 
 
 def _matches(pattern: str):
-    def check(s: pd.Series) -> pd.Series:
-        return _as_series(pc.match_substring_regex(pa.array(s, pa.string()), pattern), s.index)
+    def check(values: pa.Array) -> pa.Array:
+        return pc.match_substring_regex(values, pattern)
     return check
 
 
 def _one_of(values) -> callable:
     value_set = pa.array(sorted(values), pa.string())
 
-    def check(s: pd.Series) -> pd.Series:
-        return _as_series(pc.is_in(pa.array(s, pa.string()), value_set=value_set), s.index)
+    def check(column: pa.Array) -> pa.Array:
+        return pc.is_in(column, value_set=value_set)
     return check
 
 
 def _number_in(lo: float, hi: float):
-    """Check: empty, or a decimal number within [lo, hi] (vectorised with pyarrow)."""
-    def check(s: pd.Series) -> pd.Series:
-        values = pa.array(s, type=pa.string())
+    """Check: empty, or a decimal number within [lo, hi]."""
+    def check(values: pa.Array) -> pa.Array:
         well_formed = pc.match_substring_regex(values, NUMBER)
         numbers = pc.cast(pc.if_else(well_formed, values, None), pa.float64())
         in_range = pc.and_(pc.greater_equal(numbers, lo), pc.less_equal(numbers, hi))
-        return _as_series(pc.or_(pc.equal(values, ""), pc.fill_null(in_range, False)), s.index)
+        return pc.or_(pc.equal(values, ""), pc.fill_null(in_range, False))
     return check
 
 
-def _crime_id_present(df: pd.DataFrame) -> pd.Series:
-    return (df["Crime ID"] != "") | (df["Crime type"] == "Anti-social behaviour")
+def _crime_id_present(columns) -> pa.Array:
+    return pc.or_(pc.not_equal(columns["Crime ID"], ""),
+                  pc.equal(columns["Crime type"], "Anti-social behaviour"))
 
 
-# The rules, defined once: the pandera schema is built from them, and the ingest screens a
-# file with the same functions before asking pandera for its detailed failure cases.
+# The rules, defined once on Arrow columns of text. The pandera schema is built from them
+# (street_schema), and the ingest's fast path evaluates the very same functions on the Arrow
+# table; pandera is asked for its detailed failure cases whenever any rule fails.
 COLUMN_RULES = {
     "Month": (_matches(r"^\d{4}-(0[1-9]|1[0-2])$"), "Month is not YYYY-MM"),
     "Longitude": (_number_in(*LONGITUDE_RANGE), "Longitude is not a number in range"),
@@ -95,12 +97,21 @@ ROW_RULES = [
 ]
 
 
+def _on_series(fn):
+    return lambda s: _as_series(fn(pa.array(s, pa.string())), s.index)
+
+
+def _on_frame(fn):
+    return lambda df: _as_series(fn({c: pa.array(df[c], pa.string()) for c in df.columns}),
+                                 df.index)
+
+
 def street_schema() -> pandera.DataFrameSchema:
     """The pandera schema of a police.uk street CSV, on raw text columns."""
     return pandera.DataFrameSchema(
-        {column: pandera.Column(None, pandera.Check(fn, error=message))
+        {column: pandera.Column(None, pandera.Check(_on_series(fn), error=message))
          for column, (fn, message) in COLUMN_RULES.items()},
-        checks=[pandera.Check(fn, error=message) for fn, message in ROW_RULES],
+        checks=[pandera.Check(_on_frame(fn), error=message) for fn, message in ROW_RULES],
         strict=False,
     )
 
@@ -123,9 +134,16 @@ def read_street_csv(path: str | Path) -> ReadResult:
 
 def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> ReadResult:
     """:func:`read_street_csv` on bytes already read (the store hashes and parses one read)."""
-    fast = _records_fast(path, data)
-    if fast is not None:
-        frame, malformed = fast
+    table = _records_fast(path, data)
+    sha256 = sha256 or hashlib.sha256(data).hexdigest()
+    if table is not None:
+        if _arrow_file_is_clean(path, table):
+            lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
+            return ReadResult(str(path), sha256, _typed({c: table[c] for c in COLUMNS}, lines),
+                              pd.DataFrame(columns=QUARANTINE_COLUMNS).astype({"line": "int64"}),
+                              table.num_rows, {})
+        frame, malformed = table.to_pandas(), []
+        frame.index = pd.RangeIndex(2, table.num_rows + 2, name="line")
     else:
         frame, malformed = _records_slow(path, data)
     rows_read = len(frame) + len(malformed)
@@ -157,8 +175,9 @@ def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> Read
     good = frame.loc[~frame.index.isin(problems["line"])] if len(problems) else frame
     result = ReadResult(
         path=str(path),
-        sha256=sha256 or hashlib.sha256(data).hexdigest(),
-        table=_typed(good),
+        sha256=sha256,
+        table=_typed({c: pa.array(good[c], pa.string()) for c in COLUMNS},
+                     good.index.to_numpy(dtype=np.int64)),
         quarantine=problems,
         rows_read=rows_read,
         reasons=problems.drop_duplicates("line")["reason"].value_counts().to_dict(),
@@ -167,7 +186,23 @@ def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> Read
     return result
 
 
-def _records_fast(path: Path, data: bytes) -> tuple[pd.DataFrame, list] | None:
+def _arrow_file_is_clean(path: Path, table: pa.Table) -> bool:
+    """True when every rule passes, months match the file name and no row is duplicated."""
+    for column, (fn, _) in COLUMN_RULES.items():
+        if not pc.all(fn(table[column])).as_py():
+            return False
+    for fn, _ in ROW_RULES:
+        if not pc.all(fn(table)).as_py():
+            return False
+    file_month, _ = file_month_and_force(path)
+    if file_month is not None and not pc.all(pc.equal(table["Month"], file_month)).as_py():
+        return False
+    ids = table["Crime ID"]
+    present = pc.filter(ids, pc.not_equal(ids, ""))
+    return pc.count_distinct(present).as_py() == len(present)
+
+
+def _records_fast(path: Path, data: bytes) -> pa.Table | None:
     """Parse with pyarrow when the file is regular (one record per line, no bad rows).
 
     Returns None whenever line numbers could not be trusted or anything is irregular; the
@@ -200,9 +235,7 @@ def _records_fast(path: Path, data: bytes) -> tuple[pd.DataFrame, list] | None:
     newlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if invalid or table.column_names != COLUMNS or newlines != table.num_rows + 1:
         return None
-    frame = table.to_pandas()
-    frame.index = pd.RangeIndex(2, table.num_rows + 2, name="line")
-    return frame, []
+    return table
 
 
 def _records_slow(path: Path, data: bytes) -> tuple[pd.DataFrame, list]:
@@ -231,14 +264,7 @@ def _duplicated_rows(frame: pd.DataFrame) -> pd.Index:
     return crimes.index[crimes.duplicated(keep="first")]
 
 
-def _passes_all_rules(frame: pd.DataFrame) -> bool:
-    return (all(fn(frame[column]).all() for column, (fn, _) in COLUMN_RULES.items())
-            and all(fn(frame).all() for fn, _ in ROW_RULES))
-
-
 def _validate(frame: pd.DataFrame) -> pd.DataFrame:
-    if _passes_all_rules(frame):
-        return pd.DataFrame(columns=["line", "column", "reason", "value"])
     try:
         street_schema().validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
@@ -267,22 +293,21 @@ ARROW_SCHEMA = pa.schema([
 ])
 
 
-def _typed(frame: pd.DataFrame) -> pa.Table:
-    """Validated text rows -> typed Arrow table (empty text -> null, numbers, dates)."""
-    columns: dict[str, pa.Array] = {"line": pa.array(frame.index.to_numpy(), pa.int64())}
+def _typed(columns, lines: np.ndarray) -> pa.Table:
+    """Validated text columns (Arrow) -> typed Arrow table: empty text -> null, numbers, dates."""
+    out: dict[str, pa.Array] = {"line": pa.array(lines, pa.int64())}
     for source, field in zip(COLUMNS, FIELDS, strict=True):
-        values = pa.array(frame[source], type=pa.string())
-        empty_is_null = pc.if_else(pc.equal(values, ""), None, values)
+        values = columns[source]
         if field == "month":
-            columns[field] = pc.cast(pc.strptime(values, "%Y-%m", "s"), pa.date32()) \
-                if len(values) else pa.array([], pa.date32())
+            out[field] = (pc.cast(pc.strptime(values, "%Y-%m", "s"), pa.date32())
+                          if len(values) else pa.array([], pa.date32()))
         elif field in ("longitude", "latitude"):
-            columns[field] = pc.cast(empty_is_null, pa.float64())
+            out[field] = pc.cast(pc.if_else(pc.equal(values, ""), None, values), pa.float64())
         elif field in ("crime_id", "lsoa_code", "lsoa_name", "last_outcome_category", "context"):
-            columns[field] = empty_is_null
+            out[field] = pc.if_else(pc.equal(values, ""), None, values)
         else:
-            columns[field] = values
-    return pa.table(columns, schema=ARROW_SCHEMA)
+            out[field] = values
+    return pa.table(out, schema=ARROW_SCHEMA)
 
 
 def find_street_files(paths: list[Path]) -> list[Path]:
