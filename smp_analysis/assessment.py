@@ -23,9 +23,16 @@ from .categories import (
     VICTIM_BASED,
     category_table,
 )
-from .methods.change import change_table
+from .methods.change import change_table, compare_counts
 from .methods.expected import ExpectedVolumes, expected_volumes
 from .methods.rates import RankResult, area_rates, rank_area
+from .methods.repeats import (
+    MaracRepeats,
+    RepeatVictimisation,
+    compare_proportions,
+    marac_repeat_rate,
+    repeat_victimisation,
+)
 from .params import AssessmentParams, load_params
 from .periods import ReportingPeriod
 
@@ -204,6 +211,58 @@ class Assessment:
             period = period.preceding()
         return pd.concat(frames[::-1], ignore_index=True)
 
+    def domestic_abuse(self) -> DomesticAbuse | None:
+        """Repeat victimisation and Marac measures; None when no incident extract is loaded."""
+        if not store.has_table(self.con, "incidents"):
+            return None
+        o = self.params.options
+        window = o.repeat_window_days
+        lookback_start = self.previous.start - dt.timedelta(days=window)
+        frame = store.incidents(self.con, district_codes=[self.focus_code],
+                                start=lookback_start, end=self.current.end,
+                                domestic_only=o.domestic_only, crimes_only=o.crimes_only)
+        first = store.incidents(self.con, district_codes=[self.focus_code],
+                                start=dt.date(1900, 1, 1), end=self.current.end,
+                                domestic_only=False)["date"].min()
+        names = store.ward_names(self.con)
+        frame["ward"] = frame["ward_code"].map(names).fillna(frame["ward_code"]).fillna(
+            "Unknown ward")
+        current = repeat_victimisation(frame, start=self.current.start, end=self.current.end,
+                                       window_days=window, area="ward")
+        previous = repeat_victimisation(frame, start=self.previous.start,
+                                        end=self.previous.end, window_days=window, area="ward")
+        in_current = frame["date"].between(pd.Timestamp(self.current.start),
+                                           pd.Timestamp(self.current.end))
+        in_previous = frame["date"].between(pd.Timestamp(self.previous.start),
+                                            pd.Timestamp(self.previous.end))
+        high = frame[in_current & frame["incident_type"].isin(HIGH_HARM_TYPES)]
+        by_ward = (high.pivot_table(index="ward", columns="incident_type", values="incident_id",
+                                    aggfunc="count", fill_value=0)
+                   .reindex(columns=list(HIGH_HARM_TYPES), fill_value=0)
+                   .reindex(sorted(set(frame.loc[in_current, "ward"])), fill_value=0))
+        marac_now = marac_before = None
+        if store.has_table(self.con, "marac_referrals"):
+            referrals = store.marac_referrals(self.con, district_codes=[self.focus_code],
+                                              start=lookback_start, end=self.current.end)
+            marac_now = marac_repeat_rate(referrals, start=self.current.start,
+                                          end=self.current.end, window_days=window)
+            marac_before = marac_repeat_rate(referrals, start=self.previous.start,
+                                             end=self.previous.end, window_days=window)
+        return DomesticAbuse(
+            current=current, previous=previous,
+            crimes_current=int(frame.loc[in_current, "is_crime"].sum()),
+            crimes_previous=int(frame.loc[in_previous, "is_crime"].sum()),
+            population=int(self.population.loc[self.focus_code, "population"]),
+            repeat_rate_p_value=compare_proportions(
+                current.repeat_incidents, current.incidents, previous.repeat_incidents,
+                previous.incidents),
+            incidents_change=compare_counts(current.incidents, previous.incidents,
+                                            alpha=o.alpha),
+            marac_current=marac_now, marac_previous=marac_before,
+            high_harm_by_ward=by_ward.rename_axis(None, axis=1).reset_index(),
+            lookback_complete=bool(pd.notna(first) and first <= pd.Timestamp(lookback_start)),
+            window_days=window)
+
     def rates_by_type(self) -> pd.DataFrame:
         """Per crime type: focus rate, county rate, rank of the focus area among districts."""
         rows = []
@@ -212,6 +271,33 @@ class Assessment:
             rows.append({"crime_type": crime_type, "focus_rate": r.rate_per_1000,
                          "county_rate": r.pooled_rate_per_1000, "rank": r.rank, "of": r.of})
         return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class DomesticAbuse:
+    """Victim-level measures for the focus district (pseudonymised; counts are raw here and
+    must go through :mod:`smp_analysis.disclosure` before display)."""
+
+    current: RepeatVictimisation
+    previous: RepeatVictimisation
+    crimes_current: int
+    crimes_previous: int
+    population: int
+    repeat_rate_p_value: float
+    incidents_change: object  # ChangeResult
+    marac_current: MaracRepeats | None
+    marac_previous: MaracRepeats | None
+    high_harm_by_ward: pd.DataFrame  # ward_name, one column per high-harm type
+    lookback_complete: bool
+    window_days: int
+
+    @property
+    def rate_per_1000(self) -> float:
+        return 1000 * self.current.incidents / self.population
+
+
+HIGH_HARM_TYPES = ("Stalking", "Controlling or coercive behaviour", "Threats to kill",
+                   "Breach of order")
 
 
 @dataclass(frozen=True)

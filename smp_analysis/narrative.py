@@ -334,3 +334,84 @@ def expected_method_note(expected, options) -> str:
     # the exclusions were described above with their reasons; keep the other notes
     extra = [n for n in expected.notes if "left out of the baselines" not in n]
     return " ".join([text, *extra])
+
+
+def safe_rate(numerator: int, denominator: int, threshold: int) -> str:
+    """A percentage that is hidden when either count is small.
+
+
+    >>> safe_rate(3, 40, 5), safe_rate(12, 40, 5), safe_rate(0, 0, 5)
+    ('–', '30.0%', '–')
+    """
+    from .disclosure import is_small
+
+    if denominator == 0 or is_small(numerator, threshold) or is_small(denominator, threshold):
+        return "–"
+    return f"{100 * numerator / denominator:.1f}%"
+
+
+def domestic_abuse_summary(da, area_name: str, current, previous, threshold: int) -> str:
+    """Headline repeat-victimisation sentences; every count passes disclosure control."""
+    from .disclosure import safe_count
+
+    c, p = da.current, da.previous
+    text = (f"In {current.name} there were {safe_count(c.incidents, threshold)} domestic-abuse "
+            f"incidents in {area_name} ({da.rate_per_1000:.1f} per 1,000 residents), of which "
+            f"{safe_count(da.crimes_current, threshold)} were recorded as crimes. ")
+    if c.incidents >= threshold:
+        text += change_sentence("The number of incidents", da.incidents_change,
+                                noun="incidents") + " " + chance_sentence(da.incidents_change)
+    rate_now = safe_rate(c.repeat_incidents, c.incidents, threshold)
+    rate_before = safe_rate(p.repeat_incidents, p.incidents, threshold)
+    if rate_now != "–":
+        text += (f" {rate_now} of incidents were repeats (the victim's second or later incident "
+                 f"within {da.window_days} days), against {rate_before} in {previous.name}")
+        if da.repeat_rate_p_value == da.repeat_rate_p_value:
+            verdict = ("more than chance variation would explain" if da.repeat_rate_p_value
+                       < 0.05 else "a difference that could arise from chance")
+            text += f"; {verdict} ({p_value(da.repeat_rate_p_value)})"
+        text += "."
+    if c.victims >= threshold:
+        text += (f" {safe_count(c.repeat_victims, threshold)} of "
+                 f"{safe_count(c.victims, threshold)} victims "
+                 f"({safe_rate(c.repeat_victims, c.victims, threshold)}) were repeat victims; "
+                 f"on average each victim had {c.incidents_per_victim:.2f} incidents.")
+    if not da.lookback_complete:
+        text += (f" The incident data do not reach {da.window_days} days before "
+                 f"{previous.name.split(' to ')[0]}, so repeats early in the comparison period "
+                 "may be undercounted.")
+    return text
+
+
+def marac_sentence(now, before, current, previous, threshold: int) -> str:
+    """The Marac repeat rate against the SafeLives expected range."""
+    from .disclosure import safe_count
+    from .methods.repeats import SAFELIVES_REPEAT_RANGE
+
+    if now is None:
+        return "No Marac referral extract was supplied."
+    low, high = SAFELIVES_REPEAT_RANGE
+    rate = safe_rate(now.repeat_referrals, now.referrals, threshold)
+    if rate == "–":
+        return (f"There were {safe_count(now.referrals, threshold)} Marac referrals in "
+                f"{current.name}; numbers are too small to publish a repeat rate.")
+    if now.repeat_rate < low:
+        where = (f"below the {low:.0%} to {high:.0%} range SafeLives expects; a low rate can "
+                 "mean repeat victims are not being identified and re-referred")
+    elif now.repeat_rate > high:
+        where = (f"above the {low:.0%} to {high:.0%} range SafeLives expects; a high rate can "
+                 "mean the Marac is not reducing risk for the victims it sees")
+    else:
+        where = f"within the {low:.0%} to {high:.0%} range SafeLives expects"
+    before_text = safe_rate(before.repeat_referrals, before.referrals, threshold)
+    return (f"Of {safe_count(now.referrals, threshold)} Marac referrals in {current.name}, "
+            f"{safe_count(now.repeat_referrals, threshold)} ({rate}) were repeats within "
+            f"12 months of a previous referral, {where} ({previous.name}: {before_text}).")
+
+
+def ward_rates_alt_text(shown) -> str:
+    visible = shown[(shown["Repeat incident rate"] != "–") & (shown.index < len(shown) - 1)]
+    items = [f"{w} {r}" for w, r in zip(visible["Ward"], visible["Repeat incident rate"],
+                                        strict=True)]
+    return ("Bar chart of the repeat incident rate by ward, highest first, for wards with "
+            "enough incidents to publish: " + ", ".join(items) + ".")

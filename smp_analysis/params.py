@@ -72,12 +72,16 @@ class DataSources(_Strict):
     population_by_year: Path | None = None
     ward_lookup: Path | None = None
     hospital_admissions: Path | None = None
+    incidents: Path | None = Field(None, description="victim-level incident extract")
+    marac_referrals: Path | None = Field(None, description="Marac referrals extract")
+    pseudonym_key_file: Path | None = Field(
+        None, description="key for pseudonymising victim IDs (SMP_PSEUDONYM_KEY overrides)")
 
     def input_paths(self) -> dict[str, Path]:
         """Every input that must exist, keyed by its parameter name (the store may not)."""
         paths = {f"data.police_uk[{i}]": p for i, p in enumerate(self.police_uk)}
         for key in ("lsoa_lookup", "census_population", "population_by_year", "ward_lookup",
-                    "hospital_admissions"):
+                    "hospital_admissions", "incidents", "marac_referrals"):
             value = getattr(self, key)
             if value is not None:
                 paths[f"data.{key}"] = value
@@ -111,6 +115,10 @@ class Options(_Strict):
     expected_years: int = Field(5, ge=1, le=10, description="years of history in baselines")
     baseline_exclusions: list[Exclusion] = Field(
         default_factory=list, description="months left out of expected-volume baselines")
+    repeat_window_days: int = Field(365, ge=1, le=3650,
+                                    description="look-back for repeat incidents and referrals")
+    domestic_only: bool = Field(True, description="repeat measures on domestic incidents only")
+    crimes_only: bool = Field(False, description="repeat measures on crimes only")
 
 
 class AssessmentParams(_Strict):

@@ -36,6 +36,9 @@ class Figure:
     caption: str
     alt: str
 
+    def __repr__(self) -> str:  # the text/plain output in notebooks: no image bytes
+        return f"<Figure: {self.caption}>"
+
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.png).decode("ascii")
         return (f'<figure class="smp-figure"><img src="data:image/png;base64,{data}" '
@@ -159,4 +162,25 @@ def expected_grid(history: pd.DataFrame, *, period: ReportingPeriod, title: str,
     fig.legend(handles, labels, loc="upper right", ncol=4, fontsize=8, frameon=False)
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
     fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def ward_rate_bars(shown: pd.DataFrame, *, title: str, caption: str, alt: str,
+                   synthetic: bool) -> Figure:
+    """Repeat incident rate by ward from an already-suppressed table (rates shown as text);
+    wards whose rate is hidden are left out, the total row is drawn as a reference line."""
+    _theme()
+    body, total = shown.iloc[:-1], shown.iloc[-1]
+    visible = body[body["Repeat incident rate"] != "–"].copy()
+    visible["rate"] = visible["Repeat incident rate"].str.rstrip("%").astype(float)
+    visible = visible.sort_values("rate")
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(visible) + 1.2))
+    ax.barh(visible["Ward"], visible["rate"], color=PALETTE[0])
+    if total["Repeat incident rate"] != "–":
+        overall = float(total["Repeat incident rate"].rstrip("%"))
+        ax.axvline(overall, color=FOCUS_COLOUR, ls="--", lw=1.2,
+                   label=f"{total['Ward']} ({overall:.1f}%)")
+        ax.legend(loc="lower right")
+    ax.set_xlabel("Repeat incidents as % of incidents")
+    ax.set_title(title, loc="left")
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)

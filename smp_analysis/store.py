@@ -27,7 +27,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from .categories import category_table
-from .errors import InputError
+from .errors import InputError, Problem
 from .sources import geography
 from .sources._csv import sha256_of
 from .sources.police_uk import find_street_files, parse_street_csv
@@ -257,6 +257,89 @@ def load_reference(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path) 
         con.execute("ROLLBACK")
         raise
     return True
+
+
+VICTIM_READERS = {"incidents": "read_incidents", "marac_referrals": "read_marac_referrals"}
+
+
+def load_victim_extract(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path,
+                        key: bytes) -> FileOutcome:
+    """Load a pseudonymised victim-level extract, replacing the previous one of that kind.
+
+    Raw identifiers never reach the store. Extracts hashed with a different key than the store
+    already holds are refused, because their pseudonyms would not match.
+    """
+    from .pseudonymise import fingerprint
+    from .sources import victims
+
+    path = Path(path).resolve()
+    sha = sha256_of(path)
+    con.execute("CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)")
+    stored = con.execute("SELECT value FROM meta WHERE name = 'pseudonym_key'").fetchone()
+    if stored is not None and stored[0] != fingerprint(key):
+        raise InputError(Problem(str(path), "this store was built with a different "
+                                 "pseudonymisation key; use the same key or a new store"))
+    loaded = con.execute("SELECT file_id, sha256 FROM source_files WHERE kind = ?",
+                         [kind]).fetchall()
+    if [sha] == [s for _, s in loaded] and has_table(con, kind):
+        return FileOutcome(str(path), sha, "unchanged")
+    result = getattr(victims, VICTIM_READERS[kind])(path, key)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for (old_id,) in [(f,) for f, _ in loaded]:
+            con.execute("DELETE FROM quarantine WHERE file_id = ?", [old_id])
+            con.execute("DELETE FROM source_files WHERE file_id = ?", [old_id])
+        file_id = _register_file(con, str(path), sha, kind, (
+            result.rows_read, result.rows_loaded, result.rows_quarantined), result.reasons)
+        con.register("incoming_victims", result.table)
+        con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM incoming_victims")
+        con.unregister("incoming_victims")
+        if len(result.quarantine):
+            con.register("incoming_q", result.quarantine.assign(file_id=file_id))
+            con.execute('INSERT INTO quarantine SELECT file_id, file, line, "column", reason,'
+                        " value FROM incoming_q")
+            con.unregister("incoming_q")
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('pseudonym_key', ?)",
+                    [fingerprint(key)])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return FileOutcome(str(path), sha, "replaced" if loaded else "loaded", result.rows_read,
+                       result.rows_loaded, result.rows_quarantined, result.reasons)
+
+
+def incidents(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
+              start: dt.date, end: dt.date, domestic_only: bool = True,
+              crimes_only: bool = False) -> pd.DataFrame:
+    """Pseudonymised incidents in the districts between `start` and `end` (inclusive)."""
+    where = ["district_code IN (SELECT unnest(?))", "date BETWEEN ? AND ?"]
+    if domestic_only:
+        where.append("domestic")
+    if crimes_only:
+        where.append("is_crime")
+    frame = con.execute(
+        "SELECT incident_id, victim_key, date, incident_type, domestic, is_crime, lsoa_code,"
+        f" ward_code, district_code FROM incidents WHERE {' AND '.join(where)}",
+        [list(district_codes), start, end]).df()
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def marac_referrals(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
+                    start: dt.date, end: dt.date) -> pd.DataFrame:
+    frame = con.execute(
+        "SELECT referral_id, victim_key, referral_date, district_code FROM marac_referrals "
+        "WHERE district_code IN (SELECT unnest(?)) AND referral_date BETWEEN ? AND ?",
+        [list(district_codes), start, end]).df()
+    frame["referral_date"] = pd.to_datetime(frame["referral_date"])
+    return frame
+
+
+def ward_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    if not has_table(con, "ward_lookup"):
+        return {}
+    return dict(con.execute("SELECT DISTINCT ward_code, ward_name FROM ward_lookup").fetchall())
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

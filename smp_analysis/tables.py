@@ -15,6 +15,11 @@ class Table:
     frame: pd.DataFrame
     caption: str
     formats: dict
+    count_columns: tuple[str, ...] = ()
+    protected: bool = False  # counts from victim-level data, already through disclosure control
+
+    def __repr__(self) -> str:
+        return f"<Table: {self.caption}>"
 
     def _repr_html_(self) -> str:
         styler = (self.frame.style.hide(axis="index").format(self.formats, na_rep="–")
@@ -24,19 +29,27 @@ class Table:
                    if c in self.formats or pd.api.types.is_numeric_dtype(self.frame[c])]
         if numeric:
             styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+        if self.count_columns:
+            # mark count cells so the disclosure checks (and readers' tools) can find them
+            classes = pd.DataFrame("", index=self.frame.index, columns=self.frame.columns)
+            for column in self.count_columns:
+                classes[column] = "smp-count smp-protected" if self.protected else "smp-count"
+            styler = styler.set_td_classes(classes).set_properties(
+                subset=list(self.count_columns), **{"text-align": "right"})
         return styler.to_html()
 
 
 def table(frame: pd.DataFrame, caption: str, *, counts: tuple[str, ...] = (),
-          percents: tuple[str, ...] = (), rates: tuple[str, ...] = (),
-          p_values: tuple[str, ...] = ()) -> Table:
-    """Format columns by kind: counts '1,234', percents '+5.8%', rates '12.3', p '0.034'."""
+          differences: tuple[str, ...] = (), percents: tuple[str, ...] = (),
+          rates: tuple[str, ...] = (), p_values: tuple[str, ...] = ()) -> Table:
+    """Format columns by kind: counts '1,234', differences '-56', percents '+5.8%', rates
+    '12.3', p '0.034'."""
     formats: dict = {}
-    formats.update({c: "{:,.0f}" for c in counts})
+    formats.update({c: "{:,.0f}" for c in (*counts, *differences)})
     formats.update({c: "{:+.1f}%" for c in percents})
     formats.update({c: "{:.1f}" for c in rates})
     formats.update({c: _format_p for c in p_values})
-    return Table(frame.reset_index(drop=True), caption, formats)
+    return Table(frame.reset_index(drop=True), caption, formats, tuple(counts))
 
 
 def _format_p(p: float) -> str:
@@ -54,6 +67,9 @@ class Notice:
 
     text: str
     kind: str = "info"
+
+    def __repr__(self) -> str:
+        return self.text
 
     def _repr_html_(self) -> str:
         return (f'<div class="smp-notice smp-notice-{self.kind}" role="note">'
@@ -76,8 +92,8 @@ def change_table(change: pd.DataFrame, caption: str, *, label: str = "Category")
         "More than chance?": ["Yes" if s else "No" for s in change["significant"]],
         "p-value": change["p_value"].to_numpy(),
     })
-    return table(view, caption, counts=("Previous period", "Assessment period", "Change"),
-                 percents=("% change",), p_values=("p-value",))
+    return table(view, caption, counts=("Previous period", "Assessment period"),
+                 differences=("Change",), percents=("% change",), p_values=("p-value",))
 
 
 def rates_table(rates: pd.DataFrame, caption: str, *, focus: str) -> Table:
@@ -149,3 +165,73 @@ def method_comparison_table(chosen, other, caption: str) -> Table:
         f"Anticipated ({chosen.method})": merged["expected_a"].round(),
         f"Anticipated ({other.method})": merged["expected_b"].round()})
     return table(view, caption, counts=tuple(view.columns[1:]))
+
+
+def suppressed_table(display: pd.DataFrame, caption: str, *, counts: tuple[str, ...],
+                     threshold: int) -> Table:
+    """A table already passed through :func:`smp_analysis.disclosure.suppress`."""
+    note = f" Counts from 1 to {threshold - 1} are shown as <{threshold}; some larger cells are" \
+           " also hidden so that totals cannot reveal them."
+    return Table(display.reset_index(drop=True), caption + "." + note, {}, counts,
+                 protected=True)
+
+
+def repeat_summary_table(da, caption: str, *, threshold: int, previous_name: str,
+                         current_name: str) -> Table:
+    from .disclosure import safe_count
+    from .narrative import safe_rate
+
+    def column(r, crimes, marac):
+        values = [safe_count(r.incidents, threshold), safe_count(crimes, threshold),
+                  safe_count(r.victims, threshold), safe_count(r.repeat_incidents, threshold),
+                  safe_rate(r.repeat_incidents, r.incidents, threshold),
+                  safe_count(r.repeat_victims, threshold),
+                  safe_rate(r.repeat_victims, r.victims, threshold),
+                  "–" if r.victims < threshold else f"{r.incidents_per_victim:.2f}"]
+        if marac is not None:
+            values += [safe_count(marac.referrals, threshold),
+                       safe_count(marac.repeat_referrals, threshold),
+                       safe_rate(marac.repeat_referrals, marac.referrals, threshold)]
+        return values
+
+    measures = ["Incidents", "of which crimes", "Victims", "Repeat incidents",
+                "Repeat incident rate", "Repeat victims", "Repeat victim rate",
+                "Incidents per victim"]
+    if da.marac_current is not None:
+        measures += ["Marac referrals", "Repeat Marac referrals", "Marac repeat rate"]
+    view = pd.DataFrame({
+        "Measure": measures,
+        previous_name: column(da.previous, da.crimes_previous, da.marac_previous),
+        current_name: column(da.current, da.crimes_current, da.marac_current)})
+    return suppressed_table(view, caption, counts=(), threshold=threshold)
+
+
+WARD_COUNTS = ("Incidents", "Repeat incidents", "Victims", "Repeat victims")
+
+
+def ward_repeat_display(by_area: pd.DataFrame, *, threshold: int,
+                        total_label: str) -> pd.DataFrame:
+    """By-ward repeat measures after disclosure control (text cells, total row last)."""
+    from .disclosure import suppress
+
+    data = by_area.rename(columns={"ward": "Ward", "incidents": "Incidents",
+                                   "repeat_incidents": "Repeat incidents",
+                                   "victims": "Victims", "repeat_victims": "Repeat victims"})
+    return suppress(data[["Ward", *WARD_COUNTS]], counts=list(WARD_COUNTS),
+                    threshold=threshold,
+                    rates={"Repeat incident rate": ("Repeat incidents", "Incidents")},
+                    total_label=total_label, label_column="Ward")
+
+
+def ward_repeat_table(shown: pd.DataFrame, caption: str, *, threshold: int) -> Table:
+    return suppressed_table(shown, caption, counts=WARD_COUNTS, threshold=threshold)
+
+
+def high_harm_table(by_ward: pd.DataFrame, caption: str, *, threshold: int,
+                    total_label: str) -> Table:
+    from .disclosure import suppress
+
+    counts = tuple(c for c in by_ward.columns if c != "ward")
+    shown = suppress(by_ward.rename(columns={"ward": "Ward"}), counts=list(counts),
+                     threshold=threshold, total_label=total_label, label_column="Ward")
+    return suppressed_table(shown, caption, counts=counts, threshold=threshold)

@@ -24,7 +24,8 @@ def soup(built_appendix):
 
 def test_every_chapter_was_executed_without_errors(built_appendix):
     names = [p.stem for p in built_appendix.executed]
-    assert names == ["01_overview", "02_rates", "03_data_quality", "04_expected_volumes"]
+    assert names == ["01_overview", "02_rates", "03_data_quality", "04_expected_volumes",
+                     "05_domestic_abuse"]
     for path in built_appendix.executed:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -50,7 +51,7 @@ def test_synthetic_banner_is_shown(soup):
     banners = soup.select(".smp-synthetic-banner")
     assert banners and "Synthetic demonstration data" in banners[0].get_text()
     # each chapter repeats it, and every chart says it inside the image
-    assert len(soup.select(".smp-notice-synthetic")) == 4
+    assert len(soup.select(".smp-notice-synthetic")) == 5
 
 
 def test_toc_links_all_resolve(soup):
@@ -65,7 +66,7 @@ def test_toc_links_all_resolve(soup):
 
 def test_every_figure_has_real_alt_text_and_a_caption(soup):
     images = soup.find_all("img")
-    assert len(images) == 5
+    assert len(images) == 6
     for img in images:
         alt = img.get("alt", "")
         assert len(alt) > 40 and "No description" not in alt
@@ -81,7 +82,7 @@ def test_provenance_block(soup, demo_params, built_appendix):
     assert re.search(r"code version ([0-9a-f]{40}|not a git checkout)", text)
     # all 192 demo months plus the reference tables, each with its SHA-256
     rows = block.select("details table tbody tr")
-    assert len(rows) == 192 + 5
+    assert len(rows) == 192 + 5 + 2  # police.uk months, reference tables, victim extracts
     assert all(re.fullmatch(r"[0-9a-f]{64}", r.find_all("td")[2].get_text()) for r in rows)
 
 

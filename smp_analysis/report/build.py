@@ -60,6 +60,14 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> store.
             path = getattr(params.data, kind)
             if path is not None:
                 store.load_reference(con, kind, path)
+        victim_files = {k: getattr(params.data, k) for k in store.VICTIM_READERS}
+        if any(victim_files.values()):
+            from ..pseudonymise import load_key
+
+            key = load_key(params.data.pseudonym_key_file)
+            for kind, path in victim_files.items():
+                if path is not None:
+                    store.load_victim_extract(con, kind, path, key)
     finally:
         con.close()
     if report.failed:
