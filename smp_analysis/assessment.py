@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from . import dataquality, store
@@ -26,6 +27,12 @@ from .categories import (
 from .methods.change import change_table, compare_counts
 from .methods.expected import ExpectedVolumes, expected_volumes
 from .methods.rates import RankResult, area_rates, rank_area
+from .methods.recording import (
+    RecordingInputError,
+    UpliftEstimate,
+    adjusted_change,
+    estimate_recording_uplift,
+)
 from .methods.repeats import (
     MaracRepeats,
     RepeatVictimisation,
@@ -263,6 +270,67 @@ class Assessment:
             lookback_complete=bool(pd.notna(first) and first <= pd.Timestamp(lookback_start)),
             window_days=window)
 
+    def recording_adjustments(self, window_months: int = 36) -> list[RecordingAdjustment]:
+        """For each recording change in params and each crime type it affects: uplift
+        estimates and the observed and adjusted change for the focus area.
+
+        Recording practice is force-wide, so the uplift is estimated on the whole comparison
+        area (larger counts, narrower intervals) and applied to the focus area's counts: by
+        interrupted time series and, for violence, against hospital admissions for assault.
+        """
+        results = []
+        first, last = store.data_span(self.con)
+        areas = list(self.districts.index)
+        admissions = store.admissions_total(self.con, areas)
+        for change in self.params.options.recording_changes:
+            point = pd.Period(change.date, "M")
+            start = min(max(pd.Period(first, "M"), point - window_months),
+                        self.previous.first_month)
+            end = min(pd.Period(last, "M"), max(point + window_months - 1,
+                                                 self.current.last_month))
+            months = pd.period_range(start, end, freq="M")
+            monthly = self.monthly(start=start.start_time.date(), end=end.end_time.date(),
+                                   area_codes=areas)
+            for crime_type in change.crime_types:
+                part = monthly[monthly["crime_type"] == crime_type].assign(
+                    month=lambda f: pd.PeriodIndex(pd.to_datetime(f["month"]), freq="M"))
+                county = part.groupby("month")["count"].sum().reindex(months, fill_value=0)
+                focus = (part[part["area_code"] == self.focus_code].set_index("month")["count"]
+                         .reindex(months, fill_value=0))
+                window = county[(months >= point - window_months)
+                                & (months < point + window_months)]
+                its = comparator = None
+                try:
+                    its = estimate_recording_uplift(window, change.date)
+                except RecordingInputError:
+                    pass
+                if len(admissions) and crime_type == "Violence and sexual offences":
+                    try:
+                        comparator = estimate_recording_uplift(window, change.date,
+                                                               comparator=admissions)
+                    except RecordingInputError:
+                        pass
+                current, previous = focus[self.current.months], focus[self.previous.months]
+                adjusted = {}
+                for label, estimate in (("interrupted time series", its),
+                                        ("hospital admissions comparator", comparator)):
+                    if estimate is not None:
+                        adjusted[label] = adjusted_change(
+                            current, previous, change.date,
+                            (estimate.ci_low, estimate.ci_high))
+                        adjusted[f"{label} (point)"] = adjusted_change(
+                            current, previous, change.date, estimate.uplift)
+                if change.uplift is not None:
+                    adjusted["published uplift"] = adjusted_change(
+                        current, previous, change.date, change.uplift)
+                touches = bool((self.current.months >= point).any()
+                               and (self.previous.months < point).any())
+                results.append(RecordingAdjustment(
+                    crime_type, change, focus, its, comparator,
+                    float(current.sum() / previous.sum() - 1), adjusted, touches,
+                    under_old_practice(focus, point, its or comparator)))
+        return results
+
     def rates_by_type(self) -> pd.DataFrame:
         """Per crime type: focus rate, county rate, rank of the focus area among districts."""
         rows = []
@@ -298,6 +366,35 @@ class DomesticAbuse:
 
 HIGH_HARM_TYPES = ("Stalking", "Controlling or coercive behaviour", "Threats to kill",
                    "Breach of order")
+
+
+@dataclass(frozen=True)
+class RecordingAdjustment:
+    """One crime type affected by one recording change."""
+
+    crime_type: str
+    change: object  # params.RecordingChange
+    observed: pd.Series  # monthly counts over the estimation window and both periods
+    its: UpliftEstimate | None
+    comparator: UpliftEstimate | None
+    observed_change: float
+    adjusted: dict  # method label -> (low, high) adjusted change
+    affects_comparison: bool
+    series: pd.DataFrame  # month, observed, adjusted, adjusted_low, adjusted_high (focus area)
+
+
+def under_old_practice(observed: pd.Series, point: pd.Period, estimate) -> pd.DataFrame:
+    """The focus area's monthly counts as they would have been recorded before the change:
+    months from the change on divided by (1 + uplift), with the uplift's interval."""
+    after = (observed.index >= point).astype(float)
+    frame = pd.DataFrame({"month": observed.index.to_timestamp(),
+                          "observed": observed.to_numpy(dtype=float)})
+    if estimate is None:
+        return frame.assign(adjusted=np.nan, adjusted_low=np.nan, adjusted_high=np.nan)
+    for column, u in (("adjusted", estimate.uplift), ("adjusted_low", estimate.ci_high),
+                      ("adjusted_high", estimate.ci_low)):
+        frame[column] = frame["observed"] / (1 + u * after)
+    return frame
 
 
 @dataclass(frozen=True)

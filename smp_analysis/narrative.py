@@ -415,3 +415,86 @@ def ward_rates_alt_text(shown) -> str:
                                         strict=True)]
     return ("Bar chart of the repeat incident rate by ward, highest first, for wards with "
             "enough incidents to publish: " + ", ".join(items) + ".")
+
+
+def _signed(x: float) -> str:
+    """Example:
+
+    >>> _signed(0.0424), _signed(-0.031)
+    ('+4.2%', '-3.1%')
+    """
+    return f"{100 * x:+.1f}%"
+
+
+def recording_sentence(adj, area_name: str, comparison_name: str, current, previous) -> str:
+    """Observed vs recording-adjusted change for one crime type, with method and source."""
+    when = f"{adj.change.date:%B %Y}"
+    subject = adj.crime_type.lower()
+    if not adj.affects_comparison:
+        side = "after" if previous.start >= adj.change.date else "before"
+        return (f"Both {previous.name} and {current.name} fall {side} the recording change of "
+                f"{when}, so it does not distort this comparison: the recorded change in "
+                f"{subject} of {_signed(adj.observed_change)} stands.")
+    text = (f"Recorded {subject} in {area_name} changed by {_signed(adj.observed_change)} "
+            f"between {previous.name} and {current.name}. Recording practice changed in {when} "
+            f"({adj.change.source}).")
+    estimates = []
+    if adj.its is not None:
+        estimates.append(f"{_signed(adj.its.uplift)} by interrupted time series (95% CI "
+                         f"{_signed(adj.its.ci_low)} to {_signed(adj.its.ci_high)})")
+    if adj.comparator is not None:
+        estimates.append(f"{_signed(adj.comparator.uplift)} against hospital admissions for "
+                         f"assault, which recording practice does not touch (95% CI "
+                         f"{_signed(adj.comparator.ci_low)} to "
+                         f"{_signed(adj.comparator.ci_high)})")
+    if estimates:
+        text += (f" Across {comparison_name}, the change is estimated to have added "
+                 + " and ".join(estimates) + f" to recorded {subject}.")
+    ranges = [v for k, v in adj.adjusted.items() if "adjusted_low" in v]
+    if ranges:
+        low = min(v["adjusted_low"] for v in ranges)
+        high = max(v["adjusted_high"] for v in ranges)
+        text += (f" Net of recording, the real change is estimated at between {_signed(low)} "
+                 f"and {_signed(high)}, rather than the {_signed(adj.observed_change)} the "
+                 "recorded figures show.")
+    return text
+
+
+RECORDING_CAVEATS = (
+    "These estimates rest on assumptions. The interrupted time series attributes the whole "
+    "step at the change date to recording, so a real change in crime at the same moment would "
+    "be counted as recording. The comparator method assumes assault admissions follow the true "
+    "level of violence; admissions cover only the most serious violence and are small in "
+    "number, so their interval is wide. The uplift is estimated for the whole force area, where "
+    "recording practice changed, and applied to the partnership's own counts.")
+
+
+def recording_alt_text(adj, area_name: str) -> str:
+    s = adj.series
+    after = s[s["month"] >= pd_timestamp(adj.change.date)]
+    return (f"Line chart of monthly recorded {adj.crime_type.lower()} in {area_name} with the "
+            f"recording change of {adj.change.date:%B %Y} marked; after it the recorded series "
+            f"averages {after['observed'].mean():.0f} a month and the series adjusted to the "
+            f"old recording practice {after['adjusted'].mean():.0f} a month.")
+
+
+def recording_overview(adjustments) -> str:
+    if not adjustments:
+        return ("No recording-practice change is listed in the parameters for this assessment, "
+                "so recorded figures are compared as they stand.")
+    changes = _join(sorted({f"{a.change.date:%B %Y}" for a in adjustments}))
+    affected = [a for a in adjustments if a.affects_comparison]
+    text = f"Recording-practice changes listed for this assessment: {changes}."
+    if affected:
+        text += (" The comparison between the two periods straddles a change for "
+                 + _join([a.crime_type.lower() for a in affected]) + ".")
+    else:
+        text += " Neither period straddles a change, so no adjustment is needed."
+    return text + " " + RECORDING_CAVEATS
+
+
+def recording_sentences(adjustments, area_name: str, comparison_name: str, current,
+                        previous) -> str:
+    """One paragraph per adjusted crime type."""
+    return "\n\n".join(recording_sentence(a, area_name, comparison_name, current, previous)
+                       for a in adjustments)

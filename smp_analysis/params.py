@@ -104,6 +104,26 @@ class Exclusion(_Strict):
         return [str(m) for m in ReportingPeriod(self.start, self.end).months]
 
 
+class RecordingChange(_Strict):
+    """A change in police recording practice, as data (date, crime types, source)."""
+
+    date: dt.date
+    crime_types: list[StrictStr] = Field(min_length=1)
+    source: StrictStr
+    uplift: float | tuple[float, float] | None = Field(
+        None, description="published uplift (e.g. from compliance audits), if any")
+
+    @field_validator("crime_types")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        from .categories import POLICE_UK_TYPES
+
+        unknown = [t for t in v if t not in POLICE_UK_TYPES]
+        if unknown:
+            raise ValueError(f"unknown crime type(s) {unknown}; use police.uk category names")
+        return v
+
+
 class Options(_Strict):
     alpha: float = Field(0.05, gt=0, lt=0.5, description="significance level of tests")
     suppression_threshold: int = Field(
@@ -119,6 +139,8 @@ class Options(_Strict):
                                     description="look-back for repeat incidents and referrals")
     domestic_only: bool = Field(True, description="repeat measures on domestic incidents only")
     crimes_only: bool = Field(False, description="repeat measures on crimes only")
+    recording_changes: list[RecordingChange] = Field(
+        default_factory=list, description="recording-practice changes to adjust trends for")
 
 
 class AssessmentParams(_Strict):

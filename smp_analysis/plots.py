@@ -184,3 +184,41 @@ def ward_rate_bars(shown: pd.DataFrame, *, title: str, caption: str, alt: str,
     ax.set_xlabel("Repeat incidents as % of incidents")
     ax.set_title(title, loc="left")
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def recording_chart(series: pd.DataFrame, *, change_date, period: ReportingPeriod, title: str,
+                    caption: str, alt: str, synthetic: bool) -> Figure:
+    """Recorded monthly counts against the same counts adjusted to the old recording
+    practice (with the uplift's interval shaded), the change date marked."""
+    _theme()
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.plot(series["month"], series["observed"], color="black", lw=1.4, label="Recorded")
+    ax.plot(series["month"], series["adjusted"], color=PALETTE[0], lw=1.4, ls="--",
+            label="Adjusted to the old recording practice")
+    ax.fill_between(series["month"], series["adjusted_low"], series["adjusted_high"],
+                    color=OTHER_COLOUR, alpha=0.4, label="95% interval of the uplift")
+    ax.axvline(pd.Timestamp(change_date), color=FOCUS_COLOUR, lw=1.2,
+               label="Recording change")
+    ax.axvspan(pd.Timestamp(period.start), pd.Timestamp(period.end), color="#ffe699", alpha=0.4,
+               label="Assessment period")
+    ax.set_title(title, loc="left")
+    ax.set_ylabel("Offences per month")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def recording_charts(adjustments, *, area_name: str, period: ReportingPeriod, synthetic: bool,
+                     first_number: int = 1) -> list[Figure]:
+    """One :func:`recording_chart` per adjusted crime type, numbered from `first_number`."""
+    from .narrative import recording_alt_text
+
+    return [recording_chart(
+        a.series, change_date=a.change.date, period=period,
+        title=f"{area_name}: {a.crime_type.lower()}, recorded and adjusted",
+        caption=(f"Figure 6.{first_number + i}: Monthly recorded {a.crime_type.lower()} in "
+                 f"{area_name} and the same series adjusted to the recording practice before "
+                 f"{a.change.date:%B %Y}; the shaded band reflects the uncertainty of the "
+                 "uplift."),
+        alt=recording_alt_text(a, area_name), synthetic=synthetic)
+        for i, a in enumerate(adjustments) if a.its is not None or a.comparator is not None]

@@ -336,6 +336,18 @@ def marac_referrals(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[
     return frame
 
 
+def admissions_total(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd.Series:
+    """Monthly hospital admissions for assault summed over areas (PeriodIndex), or empty."""
+    if not has_table(con, "hospital_admissions"):
+        return pd.Series(dtype="int64")
+    frame = con.execute(
+        "SELECT month, sum(admissions)::BIGINT AS admissions FROM hospital_admissions "
+        "WHERE area_code IN (SELECT unnest(?)) GROUP BY month ORDER BY month",
+        [list(area_codes)]).df()
+    return pd.Series(frame["admissions"].to_numpy(),
+                     index=pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M"))
+
+
 def ward_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     if not has_table(con, "ward_lookup"):
         return {}

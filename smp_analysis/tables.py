@@ -235,3 +235,33 @@ def high_harm_table(by_ward: pd.DataFrame, caption: str, *, threshold: int,
     shown = suppress(by_ward.rename(columns={"ward": "Ward"}), counts=list(counts),
                      threshold=threshold, total_label=total_label, label_column="Ward")
     return suppressed_table(shown, caption, counts=counts, threshold=threshold)
+
+
+def recording_table(adjustments, caption: str) -> Table:
+    rows = []
+    for adj in adjustments:
+        its = adj.adjusted.get("interrupted time series")
+        comp = adj.adjusted.get("hospital admissions comparator")
+        rows.append({
+            "Crime type": adj.crime_type,
+            "Recording change": f"{adj.change.date:%B %Y}",
+            "Recorded change": 100 * adj.observed_change,
+            "Uplift (time series)": _pct_range(adj.its),
+            "Uplift (admissions)": _pct_range(adj.comparator),
+            "Adjusted change (time series)": _adjusted_range(its),
+            "Adjusted change (admissions)": _adjusted_range(comp),
+        })
+    return table(pd.DataFrame(rows), caption, percents=("Recorded change",))
+
+
+def _pct_range(estimate) -> str:
+    if estimate is None:
+        return "–"
+    return (f"{100 * estimate.uplift:+.1f}% ({100 * estimate.ci_low:+.1f}% to "
+            f"{100 * estimate.ci_high:+.1f}%)")
+
+
+def _adjusted_range(adjusted) -> str:
+    if adjusted is None:
+        return "–"
+    return f"{100 * adjusted['adjusted_low']:+.1f}% to {100 * adjusted['adjusted_high']:+.1f}%"

@@ -103,3 +103,10 @@ def test_previous_period_must_precede(tmp_path):
                         "previous_period:\n  start: 2014-01-01\n  end: 2014-12-31")
     assert "previous_period must end before period starts" in _errors(_write(tmp_path, text),
                                                                        check_files=False)
+
+
+def test_recording_change_with_unknown_crime_type(tmp_path):
+    text = BASE.replace('crime_types: ["Violence and sexual offences"]',
+                        'crime_types: ["Violent crimes"]')
+    assert "unknown crime type(s) ['Violent crimes']" in _errors(_write(tmp_path, text),
+                                                                 check_files=False)
