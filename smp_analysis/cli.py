@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,14 +72,19 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _appendix(args: argparse.Namespace) -> int:
-    from .report.build import build_appendix
+    from .report.build import build_appendices, build_appendix
 
-    status = 0
-    for params_file in args.params:
-        start = time.perf_counter()
-        result = build_appendix(params_file, out_dir=args.out, progress=sys.stderr.isatty())
-        print(f"Appendix written to {result.html} in {time.perf_counter() - start:.1f} s")
-    return status
+    start = time.perf_counter()
+    if len(args.params) == 1:
+        results = [build_appendix(args.params[0], out_dir=args.out.resolve(),
+                                  progress=sys.stderr.isatty())]
+    else:
+        results = build_appendices(args.params, out_dir=args.out.resolve(), workers=args.workers,
+                                   progress=sys.stderr.isatty())
+    for result in results:
+        print(f"Appendix written to {result.html}")
+    print(f"{len(results)} appendix(es) in {time.perf_counter() - start:.1f} s")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     appendix = sub.add_parser("appendix", help="build the HTML appendix for params file(s)")
     appendix.add_argument("--params", nargs="+", required=True, type=Path)
     appendix.add_argument("--out", default=Path("reports"), type=Path)
+    appendix.add_argument("--workers", default=max(1, (os.cpu_count() or 2) // 2), type=int,
+                          help="parallel appendix builds (dask) when several params files are "
+                               "given; default: half the CPU cores")
     appendix.set_defaults(func=_appendix)
 
     args = parser.parse_args(argv)

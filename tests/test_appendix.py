@@ -137,3 +137,20 @@ def test_expected_chapter_finds_the_demo_recording_step(soup):
     violence = float(rows["Violence and sexual offences"][3].rstrip("%"))
     total = float(rows["Total recorded crime"][3].rstrip("%"))
     assert violence > 10 and abs(total) < 10
+
+
+def test_batch_builds_several_appendices_in_parallel(demo_params, built_appendix, tmp_path):
+    """Two assessments from one store, built by two dask worker processes."""
+    from smp_analysis.report.build import build_appendices
+
+    second = tmp_path / "2016-17.yaml"
+    second.write_text(demo_params.read_text()
+                      .replace('assessment: "2015-16"', 'assessment: "2016-17"')
+                      .replace("start: 2013-10-01", "start: 2014-10-01")
+                      .replace("end: 2014-09-30", "end: 2015-09-30")
+                      .replace('name: "October 2013 to September 2014"',
+                               'name: "October 2014 to September 2015"'))
+    results = build_appendices([demo_params, second], out_dir=tmp_path / "out", workers=2)
+    assert [r.html.name for r in results] == ["2015-16.html", "2016-17.html"]
+    assert all(r.html.stat().st_size > 100_000 for r in results)
+    assert "October 2014 to September 2015" in results[1].html.read_text()

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 
@@ -112,6 +111,8 @@ def estimate_recording_uplift(series: pd.Series, break_date, *, comparator: pd.S
 
 def _its(y: pd.Series, points, *, seasonal: bool, slope_change: bool, alpha: float
          ) -> UpliftEstimate:
+    import statsmodels.api as sm  # imported here: only this estimate needs it
+
     t = np.arange(len(y), dtype=float)
     columns = {"const": np.ones(len(y)), "trend": (t - t.mean()) / 12}
     if seasonal:

@@ -14,6 +14,7 @@ import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -78,13 +79,18 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> store.
 
 def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR / "reports",
                    notebooks_dir: Path = NOTEBOOKS_DIR, progress: bool = False,
-                   workers: int = 2) -> AppendixResult:
-    """Validate params, update the store, run every chapter, write the HTML appendix."""
+                   workers: int = 2, prepare: bool = True) -> AppendixResult:
+    """Validate params, update the store, run every chapter, write the HTML appendix.
+
+    `prepare=False` skips the store update (the batch run prepares each store once, then
+    builds appendices in parallel against read-only stores).
+    """
     import time
 
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
-    prepare_store(params, progress=progress)
+    if prepare:
+        prepare_store(params, progress=progress)
     out_dir = Path(out_dir).resolve()
     work = out_dir / params.assessment
     executed_dir = work / "executed"
@@ -253,3 +259,47 @@ def _provenance_html(prov: provenance.Provenance) -> str:
   <h3>Package versions</h3>
   <table><tbody>{packages}</tbody></table>
 </section>"""
+
+
+def build_appendices(params_files: list[str | Path], *, out_dir: str | Path = PROJECT_DIR /
+                     "reports", notebooks_dir: Path = NOTEBOOKS_DIR, workers: int = 2,
+                     progress: bool = False) -> list[AppendixResult]:
+    """Build many appendices (e.g. every partnership of a county, or several years).
+
+    Each distinct store is brought up to date once, in turn (DuckDB allows one writer); the
+    appendices are then built in parallel by a dask.distributed LocalCluster of `workers`
+    processes, each running its chapters one at a time. A failure in one appendix is raised
+    after the others have finished, so they are not lost.
+    """
+    from dask.distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    files = [Path(p).resolve() for p in params_files]
+    out_dir = Path(out_dir).resolve()  # workers' current directory may differ
+    all_params = [load_params(p) for p in files]
+    prepared: set[Path] = set()
+    for params in all_params:
+        store_path = Path(params.data.store).resolve()
+        if store_path not in prepared:
+            prepare_store(params, progress=progress)
+            prepared.add(store_path)
+    if len(files) == 1 or workers <= 1:
+        return [build_appendix(p, out_dir=out_dir, notebooks_dir=notebooks_dir, prepare=False)
+                for p in files]
+    results: dict[Path, AppendixResult] = {}
+    errors: list[str] = []
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        # `workers` is also a keyword of client.submit, so bind build_appendix's arguments first
+        build = partial(build_appendix, out_dir=out_dir, notebooks_dir=notebooks_dir,
+                        workers=2, prepare=False)
+        futures = {client.submit(build, p, pure=False): p for p in files}
+        for future in tqdm(as_completed(futures), total=len(futures), desc="appendices",
+                           disable=not progress):
+            try:
+                results[futures[future]] = future.result()
+            except Exception as exc:  # noqa: BLE001 - collected and re-raised below
+                errors.append(f"{futures[future].name}: {exc}")
+    if errors:
+        raise AppendixError("\n".join(errors))
+    return [results[p] for p in files]
