@@ -71,6 +71,23 @@ def _ingest(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def _ingest_victims(args: argparse.Namespace) -> int:
+    from . import store
+    from .pseudonymise import load_key
+
+    key = load_key(args.key_file)
+    con = store.connect(args.store)
+    try:
+        outcome = store.load_victim_extract(con, args.kind, args.path, key)
+    finally:
+        con.close()
+    print(f"{Path(outcome.path).name}: {outcome.status}; {outcome.rows_read:,} rows read, "
+          f"{outcome.rows_loaded:,} loaded, {outcome.rows_quarantined:,} quarantined")
+    for reason, n in sorted(outcome.reasons.items()):
+        print(f"  {n:,} row(s): {reason}")
+    return 0
+
+
 def _appendix(args: argparse.Namespace) -> int:
     from .report.build import build_appendices, build_appendix
 
@@ -106,6 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     police.add_argument("paths", nargs="+", type=Path, help="files or folders")
     police.add_argument("--store", default="data/smp.duckdb", type=Path)
     police.set_defaults(func=_ingest)
+    for kind, help_text in (("incidents", "victim-level incident extract (pseudonymised)"),
+                            ("marac_referrals", "Marac referrals extract (pseudonymised)")):
+        victims = ingest_sub.add_parser(kind.replace("_", "-"), help=help_text)
+        victims.add_argument("path", type=Path)
+        victims.add_argument("--store", default="data/smp.duckdb", type=Path)
+        victims.add_argument("--key-file", type=Path, default=None,
+                             help="pseudonymisation key file ($SMP_PSEUDONYM_KEY wins)")
+        victims.set_defaults(func=_ingest_victims, kind=kind)
 
     appendix = sub.add_parser("appendix", help="build the HTML appendix for params file(s)")
     appendix.add_argument("--params", nargs="+", required=True, type=Path)
@@ -122,9 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"smp: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the CLI's job is a clear one-line failure
+        from .pseudonymise import KeyError_
         from .report.build import AppendixError
 
-        if isinstance(exc, AppendixError | FileNotFoundError):
+        if isinstance(exc, AppendixError | FileNotFoundError | KeyError_):
             print(f"smp: {exc}", file=sys.stderr)
             return 1
         raise

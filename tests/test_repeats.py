@@ -105,3 +105,28 @@ def test_small_total_is_suppressed_too():
 
 def test_safe_count():
     assert [safe_count(v, 5) for v in (0, 1, 4, 5)] == ["0", "<5", "<5", "5"]
+
+
+def test_domestic_and_crime_options_filter_before_counting():
+    frame = _incidents([("1", "a", "2022-01-01"), ("2", "a", "2022-02-01"),
+                        ("3", "a", "2022-03-01")]).assign(domestic=[True, False, True],
+                                                         is_crime=[True, True, False])
+    all_rows = repeat_victimisation(frame, start="2022-01-01", end="2022-12-31")
+    domestic = repeat_victimisation(frame, start="2022-01-01", end="2022-12-31",
+                                    domestic_only=True)
+    crimes = repeat_victimisation(frame, start="2022-01-01", end="2022-12-31",
+                                  crimes_only=True)
+    assert (all_rows.incidents, all_rows.repeat_incidents) == (3, 2)
+    assert (domestic.incidents, domestic.repeat_incidents) == (2, 1)  # 3 repeats 1 (59 days)
+    assert (crimes.incidents, crimes.repeat_incidents) == (2, 1)
+
+
+def test_cli_ingests_an_incident_extract(tmp_path, demo_dir, capsys):
+    from smp_analysis.cli import main
+
+    code = main(["ingest", "incidents", str(demo_dir / "victims" / "incidents.csv"),
+                 "--store", str(tmp_path / "s.duckdb"),
+                 "--key-file", str(demo_dir / "victims" / "pseudonym.key")])
+    out = capsys.readouterr().out
+    assert code == 0 and "loaded" in out and "0 quarantined" in out
+    assert "V0" not in out

@@ -217,5 +217,38 @@ def adjusted_change(current: pd.Series, previous: pd.Series, break_date, uplift)
     return {"observed": observed, "adjusted": total(current, uplift) / total(previous, uplift) - 1}
 
 
+def adjusted_changes(current: pd.DataFrame, previous: pd.DataFrame, changes: dict
+                     ) -> pd.DataFrame:
+    """Observed and adjusted change for each crime type.
+
+    `current` / `previous`: monthly counts (index: months, one column per crime type).
+    `changes` maps a crime type to (break_date, uplift or (low, high)); types without a change
+    are reported unadjusted.
+
+    >>> idx0 = pd.period_range("2013-04", periods=12, freq="M")
+    >>> idx1 = pd.period_range("2014-04", periods=12, freq="M")
+    >>> cur = pd.DataFrame({"Violence": 123.0, "Burglary": 90.0}, index=idx1)
+    >>> prev = pd.DataFrame({"Violence": 100.0, "Burglary": 100.0}, index=idx0)
+    >>> t = adjusted_changes(cur, prev, {"Violence": ("2014-04-01", (0.14, 0.18))})
+    >>> t.round(4).to_dict("index")["Violence"]
+    {'observed': 0.23, 'adjusted_low': 0.0424, 'adjusted_high': 0.0789}
+    >>> t.round(4).to_dict("index")["Burglary"]
+    {'observed': -0.1, 'adjusted_low': -0.1, 'adjusted_high': -0.1}
+    """
+    rows = {}
+    for crime_type in current.columns:
+        if crime_type in changes:
+            break_date, uplift = changes[crime_type]
+            r = adjusted_change(current[crime_type], previous[crime_type], break_date, uplift)
+            if "adjusted" in r:
+                r = {"observed": r["observed"], "adjusted_low": r["adjusted"],
+                     "adjusted_high": r["adjusted"]}
+        else:
+            observed = current[crime_type].sum() / previous[crime_type].sum() - 1
+            r = {"observed": observed, "adjusted_low": observed, "adjusted_high": observed}
+        rows[crime_type] = r
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def as_date(value) -> dt.date:
     return pd.Timestamp(value).date()

@@ -108,12 +108,20 @@ def _summary(frame: pd.DataFrame, victim: str, by: str | None) -> pd.DataFrame:
 
 
 def repeat_victimisation(incidents: pd.DataFrame, *, start, end, window_days: int = 365,
-                         area: str | None = None) -> RepeatVictimisation:
+                         area: str | None = None, domestic_only: bool = False,
+                         crimes_only: bool = False) -> RepeatVictimisation:
     """Repeat measures for incidents dated `start`..`end` (inclusive); earlier incidents in
-    `incidents` serve as look-back. `area` names a column for the by-area breakdown."""
+    `incidents` serve as look-back. `area` names a column for the by-area breakdown;
+    `domestic_only` / `crimes_only` keep only rows whose ``domestic`` / ``is_crime`` column is
+    true before anything is counted (so repeats are, e.g., domestic repeats)."""
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     if end < start:
         raise ValueError(f"end {end:%Y-%m-%d} is before start {start:%Y-%m-%d}")
+    for wanted, column in ((domestic_only, "domestic"), (crimes_only, "is_crime")):
+        if wanted:
+            if column not in incidents.columns:
+                raise ValueError(f"{column} column needed for this option")
+            incidents = incidents[incidents[column].astype(bool)]
     victim = _victim_column(incidents)
     frame = incidents.assign(repeat=flag_repeats(incidents, window_days=window_days),
                              _date=pd.to_datetime(incidents["date"]))
