@@ -107,7 +107,10 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
             pm.execute_notebook(str(chapter), str(target),
                                 parameters={"params_file": str(params_file)},
                                 kernel_name="python3", progress_bar=False,
-                                cwd=str(notebooks_dir), log_output=False)
+                                cwd=str(notebooks_dir), log_output=False,
+                                # ipykernel warns on every start that localhost TCP is not
+                                # encrypted; that is expected here and only hides real errors
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except pm.PapermillExecutionError as exc:
             raise AppendixError(
                 f"chapter {chapter.stem} failed: {exc.ename}: {exc.evalue}\n"
