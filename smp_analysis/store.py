@@ -214,14 +214,19 @@ def _store_one(con: duckdb.DuckDBPyConnection, path: Path, result) -> FileOutcom
         " longitude, latitude, location, lsoa_code, lsoa_name, crime_type,"
         " last_outcome_category, context FROM incoming")
     con.unregister("incoming")
-    if len(result.quarantine):
-        con.register("incoming_q", result.quarantine.assign(file_id=file_id))
-        con.execute('INSERT INTO quarantine SELECT file_id, file, line, "column", reason,'
-                    " value FROM incoming_q")
-        con.unregister("incoming_q")
+    _store_quarantine(con, result.quarantine, file_id)
     return FileOutcome(str(path), result.sha256, "replaced" if previous else "loaded",
                        result.rows_read, result.rows_loaded, result.rows_quarantined,
                        result.reasons)
+
+
+def _store_quarantine(con: duckdb.DuckDBPyConnection, quarantine: pd.DataFrame,
+                      file_id: int) -> None:
+    if len(quarantine):
+        con.register("incoming_q", quarantine.assign(file_id=file_id))
+        con.execute('INSERT INTO quarantine SELECT file_id, file, line, "column", reason,'
+                    " value FROM incoming_q")
+        con.unregister("incoming_q")
 
 
 REFERENCE_READERS = {
@@ -294,11 +299,7 @@ def load_victim_extract(con: duckdb.DuckDBPyConnection, kind: str, path: str | P
         con.register("incoming_victims", result.table)
         con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM incoming_victims")
         con.unregister("incoming_victims")
-        if len(result.quarantine):
-            con.register("incoming_q", result.quarantine.assign(file_id=file_id))
-            con.execute('INSERT INTO quarantine SELECT file_id, file, line, "column", reason,'
-                        " value FROM incoming_q")
-            con.unregister("incoming_q")
+        _store_quarantine(con, result.quarantine, file_id)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('pseudonym_key', ?)",
                     [fingerprint(key)])
         con.execute("COMMIT")

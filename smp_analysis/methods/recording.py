@@ -23,7 +23,6 @@ adjustment they feed:
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -249,6 +248,3 @@ def adjusted_changes(current: pd.DataFrame, previous: pd.DataFrame, changes: dic
         rows[crime_type] = r
     return pd.DataFrame.from_dict(rows, orient="index")
 
-
-def as_date(value) -> dt.date:
-    return pd.Timestamp(value).date()

@@ -27,7 +27,6 @@ Everything is vectorised (one sort), so a million incidents take well under a se
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,6 +184,3 @@ def compare_proportions(count1: int, n1: int, count0: int, n0: int) -> float:
         return 1.0
     return float(proportions_ztest([count1, count0], [n1, n0])[1])
 
-
-def as_date(value) -> dt.date:
-    return pd.Timestamp(value).date()

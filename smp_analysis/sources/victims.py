@@ -24,7 +24,7 @@ import pandera.pandas as pandera
 
 from ..errors import InputError, Problem
 from ..pseudonymise import pseudonyms
-from ._csv import QUARANTINE_COLUMNS, ReadResult, decode
+from ._csv import QUARANTINE_COLUMNS, ReadResult, decode, sha256_of
 
 INCIDENT_REQUIRED = ["incident_id", "victim_id", "date", "incident_type", "domestic", "is_crime",
                      "district_code"]
@@ -102,25 +102,29 @@ def _result(path: Path, data_sha: str, frame: pd.DataFrame, problems: list[pd.Da
     return result
 
 
+def _identifier(column: str) -> pandera.Column:
+    return pandera.Column(str, pandera.Check.str_length(min_value=1, error=f"{column} is empty"))
+
+
+def _date(column: str, today: dt.date) -> pandera.Column:
+    return pandera.Column(str, [
+        pandera.Check(lambda s: _parse_dates(s).notna(),
+                      error=f"{column} is not YYYY-MM-DD or DD/MM/YYYY"),
+        pandera.Check(lambda s: ~(_parse_dates(s) > pd.Timestamp(today)),
+                      error=f"{column} is in the future (after {today})")])
+
+
 def read_incidents(path: str | Path, key: bytes, *, today: dt.date | None = None) -> ReadResult:
     """Validated, pseudonymised incidents: ``rows`` has ``victim_key`` (never ``victim_id``)."""
-    import hashlib
-
     path = Path(path)
     today = today or dt.date.today()
     frame, malformed = _read_table(path, INCIDENT_REQUIRED, INCIDENT_OPTIONAL)
     dates = _parse_dates(frame["date"])
     flags = TRUE | FALSE
     columns = {
-        "incident_id": pandera.Column(str, pandera.Check.str_length(min_value=1,
-                                      error="incident_id is empty")),
-        "victim_id": pandera.Column(str, pandera.Check.str_length(min_value=1,
-                                    error="victim_id is empty")),
-        "date": pandera.Column(str, [
-            pandera.Check(lambda s: _parse_dates(s).notna(),
-                          error="date is not YYYY-MM-DD or DD/MM/YYYY"),
-            pandera.Check(lambda s: ~(_parse_dates(s) > pd.Timestamp(today)),
-                          error=f"date is in the future (after {today})")]),
+        "incident_id": _identifier("incident_id"),
+        "victim_id": _identifier("victim_id"),
+        "date": _date("date", today),
         "incident_type": pandera.Column(str),
         "domestic": pandera.Column(str, pandera.Check(lambda s: s.str.lower().isin(flags),
                                    error="domestic is not true/false (or yes/no, 1/0)")),
@@ -166,29 +170,20 @@ def read_incidents(path: str | Path, key: bytes, *, today: dt.date | None = None
     })
     rows = rows.astype({"perpetrator_key": "object", "time": "object", "lsoa_code": "object",
                         "ward_code": "object"})
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _result(path, sha, frame, [problems, dup], malformed, rows)
+    return _result(path, sha256_of(path), frame, [problems, dup], malformed, rows)
 
 
 def read_marac_referrals(path: str | Path, key: bytes, *,
                          today: dt.date | None = None) -> ReadResult:
     """Validated, pseudonymised Marac referrals: ``referral_id, victim_key, referral_date,
     district_code``."""
-    import hashlib
-
     path = Path(path)
     today = today or dt.date.today()
     frame, malformed = _read_table(path, MARAC_REQUIRED, [])
     schema = pandera.DataFrameSchema({
-        "referral_id": pandera.Column(str, pandera.Check.str_length(min_value=1,
-                                      error="referral_id is empty")),
-        "victim_id": pandera.Column(str, pandera.Check.str_length(min_value=1,
-                                    error="victim_id is empty")),
-        "referral_date": pandera.Column(str, [
-            pandera.Check(lambda s: _parse_dates(s).notna(),
-                          error="referral_date is not YYYY-MM-DD or DD/MM/YYYY"),
-            pandera.Check(lambda s: ~(_parse_dates(s) > pd.Timestamp(today)),
-                          error=f"referral_date is in the future (after {today})")]),
+        "referral_id": _identifier("referral_id"),
+        "victim_id": _identifier("victim_id"),
+        "referral_date": _date("referral_date", today),
         "district": pandera.Column(str, pandera.Check.str_matches(
             GSS, error="district is not a GSS code")),
     })
@@ -205,5 +200,4 @@ def read_marac_referrals(path: str | Path, key: bytes, *,
         "referral_date": _parse_dates(good["referral_date"]).dt.date.to_numpy(),
         "district_code": good["district"].to_numpy(),
     })
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _result(path, sha, frame, [problems, dup], malformed, rows)
+    return _result(path, sha256_of(path), frame, [problems, dup], malformed, rows)
