@@ -4,9 +4,16 @@ Raw files go in through :func:`ingest_police_uk` and :func:`load_reference`; cha
 tidy frames through the query functions, with the area and period filters pushed into SQL so
 one partnership's appendix never loads the whole force.
 
+Layout: a DuckDB database file ``STORE`` (file register, quarantine, lookups, victim extracts)
+and, beside it, ``STORE.parts/`` holding the validated rows of each police.uk file as one
+Parquet file named by its ``file_id``. Every connection sees them as the view ``crimes``.
+Parquet parts are written by the parsing threads in parallel (DuckDB allows one writer), which
+is what makes ingest fast; DuckDB scans them with the same SQL pushdown as a table.
+
 Identity of an input file is its SHA-256: re-ingesting an unchanged file is a no-op, the same
-bytes under another path are not loaded twice, and a changed file replaces its old rows in one
-transaction.
+bytes under another path are not loaded twice, and a changed file replaces its old rows. A run
+is one transaction: new parts only become visible when the register commits, replaced parts
+are deleted after it, and a failed run leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ CREATE TABLE IF NOT EXISTS source_files (
     kind VARCHAR NOT NULL, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
     reasons VARCHAR, synthetic BOOLEAN NOT NULL, ingested_at TIMESTAMP NOT NULL);
 CREATE SEQUENCE IF NOT EXISTS file_ids START 1;
-CREATE TABLE IF NOT EXISTS crimes (
+CREATE TABLE IF NOT EXISTS crimes_schema (
     file_id INTEGER NOT NULL, line BIGINT NOT NULL, crime_id VARCHAR, month DATE NOT NULL,
     reported_by VARCHAR, falls_within VARCHAR, longitude DOUBLE, latitude DOUBLE,
     location VARCHAR, lsoa_code VARCHAR, lsoa_name VARCHAR, crime_type VARCHAR NOT NULL,
@@ -90,18 +97,76 @@ def is_synthetic(path: str | Path) -> bool:
     return any((parent / SYNTHETIC_MARKER).exists() for parent in path.parents)
 
 
+CRIME_COLUMNS = ("file_id, line, crime_id, month, reported_by, falls_within, longitude, "
+                 "latitude, location, lsoa_code, lsoa_name, crime_type, last_outcome_category, "
+                 "context")
+
+
+def parts_dir(con: duckdb.DuckDBPyConnection) -> Path:
+    """The folder of Parquet parts beside the database file of `con`."""
+    (database,) = con.execute("SELECT path FROM duckdb_databases() "
+                              "WHERE database_name = current_database()").fetchone()
+    return Path(database).with_suffix(".parts")
+
+
+def _part(con: duckdb.DuckDBPyConnection, file_id: int) -> Path:
+    return parts_dir(con) / f"{int(file_id)}.parquet"
+
+
+def _create_crimes_view(con: duckdb.DuckDBPyConnection) -> None:
+    ids = [i for (i,) in con.execute("SELECT file_id FROM source_files WHERE kind = 'police_uk'"
+                                     " ORDER BY file_id").fetchall()]
+    parts = [str(_part(con, i)) for i in ids]
+    missing = [p for p in parts if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"the store's parts are incomplete ({len(missing)} missing, "
+                                f"e.g. {missing[0]}); re-run `smp ingest police-uk`")
+    source = (f"read_parquet([{', '.join(repr(p) for p in parts)}])" if parts
+              else "crimes_schema")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW crimes AS SELECT {CRIME_COLUMNS} FROM {source}")
+
+
 def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the store at `path`."""
     path = Path(path)
     if read_only:
         if not path.exists():
             raise FileNotFoundError(f"store {path} does not exist; run `smp ingest` first")
-        return duckdb.connect(str(path), read_only=True)
+        con = duckdb.connect(str(path), read_only=True)
+        _create_crimes_view(con)
+        return con
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     con.execute(SCHEMA)
+    _migrate(con)
     _load_categories(con)
+    _remove_orphan_parts(con)
+    _create_crimes_view(con)
     return con
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Stores made before the Parquet parts kept crimes in a table: drop it and forget the
+    police.uk files, so the next ingest loads them again as parts."""
+    kind = con.execute("SELECT table_type FROM information_schema.tables "
+                       "WHERE table_name = 'crimes' AND table_schema = 'main'").fetchone()
+    if kind is not None and kind[0] == "BASE TABLE":
+        con.execute("DROP TABLE crimes")
+        con.execute("DELETE FROM quarantine WHERE file_id IN (SELECT file_id FROM source_files "
+                    "WHERE kind = 'police_uk')")
+        con.execute("DELETE FROM source_files WHERE kind = 'police_uk'")
+
+
+def _remove_orphan_parts(con: duckdb.DuckDBPyConnection) -> None:
+    """Delete parts no registered file points to (left by a run that failed)."""
+    folder = parts_dir(con)
+    if not folder.is_dir():
+        return
+    keep = {f"{i}.parquet" for (i,) in con.execute(
+        "SELECT file_id FROM source_files WHERE kind = 'police_uk'").fetchall()}
+    for part in folder.iterdir():
+        if part.name not in keep:
+            part.unlink()
 
 
 def _load_categories(con: duckdb.DuckDBPyConnection) -> None:
@@ -113,8 +178,9 @@ def _load_categories(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _register_file(con, path: str, sha: str, kind: str, counts: tuple[int, int, int],
-                   reasons: dict[str, int]) -> int:
-    file_id = con.execute("SELECT nextval('file_ids')").fetchone()[0]
+                   reasons: dict[str, int], file_id: int | None = None) -> int:
+    if file_id is None:
+        file_id = con.execute("SELECT nextval('file_ids')").fetchone()[0]
     con.execute(
         "INSERT INTO source_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [file_id, path, sha, kind, *counts, json.dumps(reasons, sort_keys=True),
@@ -138,33 +204,51 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
     con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     outcomes: list[FileOutcome] = []
     seen: dict[str, str] = {}
+    written: list[Path] = []  # parts of this run
+    replaced: list[Path] = []  # parts of files this run replaces
+    parts_dir(con).mkdir(parents=True, exist_ok=True)
     # One transaction per run: a changed file's old rows are replaced atomically, and a run
     # that fails part-way leaves the store exactly as it was.
     con.execute("BEGIN TRANSACTION")
     try:
-        _ingest_files(con, files, known, seen, outcomes, progress=progress, workers=workers)
+        _ingest_files(con, files, known, seen, outcomes, written, replaced,
+                      progress=progress, workers=workers)
     except BaseException:
         con.execute("ROLLBACK")
+        for part in written:
+            part.unlink(missing_ok=True)
         raise
     con.execute("COMMIT")
+    for part in replaced:
+        part.unlink(missing_ok=True)
     con.execute("CHECKPOINT")
+    _create_crimes_view(con)
     return IngestReport(outcomes)
 
 
-def _ingest_files(con, files, known, seen, outcomes, *, progress, workers) -> None:
+def _ingest_files(con, files, known, seen, outcomes, written, replaced, *, progress,
+                  workers) -> None:
+    hashes = frozenset(known)
+
+    def submit(path: Path):
+        file_id = con.execute("SELECT nextval('file_ids')").fetchone()[0]
+        return pool.submit(_read_one, path, hashes, _part(con, file_id), file_id)
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         pending: deque = deque()
         queue = iter(files)
         for path in queue:
-            pending.append(pool.submit(_read_one, path, frozenset(known)))
+            pending.append(submit(path))
             if len(pending) > workers:
                 break
         with tqdm(total=len(files), desc="ingest", unit="file", disable=not progress) as bar:
             while pending:
-                path, sha, parsed = pending.popleft().result()
+                path, sha, parsed, part, file_id = pending.popleft().result()
+                if part is not None:
+                    written.append(part)
                 nxt = next(queue, None)
                 if nxt is not None:
-                    pending.append(pool.submit(_read_one, nxt, frozenset(known)))
+                    pending.append(submit(nxt))
                 if sha in known:
                     stored_path, (read, loaded, quarantined, reasons) = known[sha]
                     if stored_path == str(path):
@@ -177,43 +261,55 @@ def _ingest_files(con, files, known, seen, outcomes, *, progress, workers) -> No
                 elif isinstance(parsed, InputError):
                     outcomes.append(FileOutcome(str(path), sha, "failed", error=str(parsed)))
                 else:
-                    outcomes.append(_store_one(con, path, parsed))
+                    outcomes.append(_store_one(con, path, parsed, file_id, replaced))
                     seen[sha] = str(path)
+                if part is not None and (sha in known or outcomes[-1].status in (
+                        "duplicate", "failed")):
+                    part.unlink(missing_ok=True)  # written in vain (same bytes seen twice)
                 bar.update()
 
 
 CHECKPOINT_THRESHOLD = "1GB"  # one checkpoint per run, not one per file
+PART_DICTIONARY_COLUMNS = ["month", "reported_by", "falls_within", "crime_type",
+                           "last_outcome_category", "lsoa_code", "lsoa_name", "context", "file_id"]
 
 
-def _read_one(path: Path, known: frozenset[str]):
+def _read_one(path: Path, known: frozenset[str], part: Path, file_id: int):
+    """Worker: read, hash, validate, and write the file's rows as a Parquet part."""
+    import pyarrow.parquet as pq
+
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     if sha in known:
-        return path, sha, None
+        return path, sha, None, None, file_id
     try:
-        return path, sha, parse_street_csv(path, data, sha)
+        result = parse_street_csv(path, data, sha)
     except InputError as exc:
-        return path, sha, exc
+        return path, sha, exc, None, file_id
+    rows = result.table.append_column("file_id", pa.array(
+        np.full(result.table.num_rows, file_id, dtype=np.int32)))
+    tmp = part.with_suffix(".tmp")
+    # dictionary-encode the repetitive text columns only, and keep statistics where queries
+    # filter (month, file): a third faster than the defaults and smaller
+    pq.write_table(rows, tmp, compression="zstd", compression_level=1,
+                   use_dictionary=PART_DICTIONARY_COLUMNS, write_statistics=["month", "file_id"])
+    tmp.replace(part)
+    return path, sha, result, part, file_id
 
 
-def _store_one(con: duckdb.DuckDBPyConnection, path: Path, result) -> FileOutcome:
+def _store_one(con: duckdb.DuckDBPyConnection, path: Path, result, file_id: int,
+               replaced: list[Path]) -> FileOutcome:
+    """Register a parsed file (its part is already written) and retire an older version."""
     previous = con.execute(
         "SELECT file_id FROM source_files WHERE path = ? AND kind = 'police_uk'", [str(path)]
     ).fetchall()
     for (old_id,) in previous:
-        for table in ("crimes", "quarantine", "source_files"):
+        for table in ("quarantine", "source_files"):
             con.execute(f"DELETE FROM {table} WHERE file_id = ?", [old_id])
-    file_id = _register_file(
-        con, str(path), result.sha256, "police_uk",
-        (result.rows_read, result.rows_loaded, result.rows_quarantined), result.reasons)
-    rows = result.table.append_column("file_id", pa.array(
-        np.full(result.table.num_rows, file_id, dtype=np.int32)))
-    con.register("incoming", rows)
-    con.execute(
-        "INSERT INTO crimes SELECT file_id, line, crime_id, month, reported_by, falls_within,"
-        " longitude, latitude, location, lsoa_code, lsoa_name, crime_type,"
-        " last_outcome_category, context FROM incoming")
-    con.unregister("incoming")
+        replaced.append(_part(con, old_id))
+    _register_file(con, str(path), result.sha256, "police_uk",
+                   (result.rows_read, result.rows_loaded, result.rows_quarantined),
+                   result.reasons, file_id=file_id)
     _store_quarantine(con, result.quarantine, file_id)
     return FileOutcome(str(path), result.sha256, "replaced" if previous else "loaded",
                        result.rows_read, result.rows_loaded, result.rows_quarantined,

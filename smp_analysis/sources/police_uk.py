@@ -226,7 +226,7 @@ def _records_fast(path: Path, data: bytes) -> pa.Table | None:
 
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(data),
+            pa.py_buffer(data), read_options=pacsv.ReadOptions(use_threads=False),
             parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(COLUMNS, pa.string()),
