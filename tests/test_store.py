@@ -88,3 +88,49 @@ def test_failed_file_is_reported_and_others_still_load(tmp_path, demo_dir):
     assert [f.status for f in report.files] == ["loaded", "failed"]
     assert "the file is empty" in report.failed[0].error
     con.close()
+
+
+def test_failed_run_leaves_the_store_as_it_was(small_store, demo_dir, monkeypatch):
+    con, folder, _ = small_store
+    before = con.execute("SELECT count(*) FROM crimes").fetchone()[0]
+    parts_before = sorted(p.name for p in store.parts_dir(con).iterdir())
+    more = folder.parent / "more"
+    for month in ("2014-04", "2014-05"):
+        shutil.copytree(demo_dir / "police_uk" / month, more / month)
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(*args, **kwargs)
+
+    original = store._store_one
+    monkeypatch.setattr(store, "_store_one", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        store.ingest_police_uk(con, [more])
+    monkeypatch.setattr(store, "_store_one", original)
+    assert con.execute("SELECT count(*) FROM crimes").fetchone()[0] == before
+    assert sorted(p.name for p in store.parts_dir(con).iterdir()) == parts_before
+
+
+def test_replaced_file_part_is_removed(small_store):
+    con, folder, _ = small_store
+    path = folder / "2014-03" / "2014-03-kent-street.csv"
+    old_id = con.execute("SELECT file_id FROM source_files WHERE path = ?",
+                         [str(path)]).fetchone()[0]
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:51]))
+    store.ingest_police_uk(con, [path])
+    assert not (store.parts_dir(con) / f"{old_id}.parquet").exists()
+    assert con.execute("SELECT count(*) FROM crimes WHERE month = DATE '2014-03-01'"
+                       ).fetchone()[0] == 50
+
+
+def test_read_only_connection_sees_the_rows(small_store, tmp_path):
+    con, _, report = small_store
+    con.close()
+    ro = store.connect(tmp_path / "s.duckdb", read_only=True)
+    assert ro.execute("SELECT count(*) FROM crimes").fetchone()[0] == sum(
+        f.rows_loaded for f in report.files)
+    ro.close()
