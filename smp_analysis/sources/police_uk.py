@@ -46,9 +46,6 @@ LONGITUDE_RANGE = (-9.0, 2.5)
 LATITUDE_RANGE = (49.0, 61.5)
 
 
-NUMBER = r"^-?\d+(\.\d+)?$"
-
-
 def _as_series(result: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(result.to_numpy(zero_copy_only=False), index=index)
 
@@ -67,11 +64,28 @@ def _one_of(values) -> callable:
     return check
 
 
+def _as_numbers(values: pa.Array) -> pa.Array:
+    """Arrow's own float parsing, value by value: unparseable text becomes null."""
+    text = pc.if_else(pc.equal(values, ""), None, values)
+    try:  # the usual case: every value parses
+        return pc.cast(text, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    parsed = {}
+    for value in pc.unique(text).to_pylist():
+        if value is None:
+            continue
+        try:
+            parsed[value] = pc.cast(pa.array([value]), pa.float64())[0].as_py()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            parsed[value] = None
+    return pa.array([parsed.get(v) for v in text.to_pylist()], pa.float64())
+
+
 def _number_in(lo: float, hi: float):
-    """Check: empty, or a decimal number within [lo, hi]."""
+    """Check: empty, or a number (as Arrow parses it) within [lo, hi]."""
     def check(values: pa.Array) -> pa.Array:
-        well_formed = pc.match_substring_regex(values, NUMBER)
-        numbers = pc.cast(pc.if_else(well_formed, values, None), pa.float64())
+        numbers = _as_numbers(values)
         in_range = pc.and_(pc.greater_equal(numbers, lo), pc.less_equal(numbers, hi))
         return pc.or_(pc.equal(values, ""), pc.fill_null(in_range, False))
     return check
