@@ -109,8 +109,9 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
                                 kernel_name="python3", progress_bar=False,
                                 cwd=str(notebooks_dir), log_output=False,
                                 # ipykernel warns on every start that localhost TCP is not
-                                # encrypted; that is expected here and only hides real errors
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                # encrypted and logs the interrupt papermill sends at shutdown;
+                                # chapter errors still surface through papermill
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         except pm.PapermillExecutionError as exc:
             raise AppendixError(
                 f"chapter {chapter.stem} failed: {exc.ename}: {exc.evalue}\n"
