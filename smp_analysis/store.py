@@ -85,7 +85,8 @@ class IngestReport:
                 for key in ("rows_read", "rows_loaded", "rows_quarantined")}
 
     def to_json(self) -> dict:
-        """The ``files`` part of ingest-report.json (unchanged files carry no counts)."""
+        """The ``files`` part of ingest-report.json (unchanged files carry their counts from
+        the run that loaded them; duplicates and failures carry none)."""
         keys = ("path", "sha256", "status", "rows_read", "rows_loaded", "rows_quarantined",
                 "reasons", "error")
         return {"files": [{k: asdict(f)[k] for k in keys} for f in self.files]}
@@ -193,15 +194,14 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
                      progress: bool = False, workers: int = 2) -> IngestReport:
     """Load street-level CSVs (files or folders) into the store, incrementally.
 
-    Files are read, hashed and validated by `workers` threads a couple of files ahead of the
-    inserts (pyarrow, hashlib and DuckDB release the GIL), so memory stays flat however many
-    files there are. Each file's rows go in (or replace that path's old rows) in one transaction.
+    Files are read, hashed, validated and written as Parquet parts by `workers` threads a couple
+    of files ahead of the register (pyarrow and hashlib release the GIL), so memory stays flat
+    however many files there are. The run is one transaction (see the module docstring).
     """
     files = find_street_files([Path(p) for p in paths])
     known = {sha: (path, counts) for sha, path, *counts in con.execute(
         "SELECT sha256, path, rows_read, rows_loaded, rows_quarantined, reasons "
         "FROM source_files WHERE kind = 'police_uk'").fetchall()}
-    con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     outcomes: list[FileOutcome] = []
     seen: dict[str, str] = {}
     written: list[Path] = []  # parts of this run
@@ -269,7 +269,6 @@ def _ingest_files(con, files, known, seen, outcomes, written, replaced, *, progr
                 bar.update()
 
 
-CHECKPOINT_THRESHOLD = "1GB"  # one checkpoint per run, not one per file
 PART_DICTIONARY_COLUMNS = ["month", "reported_by", "falls_within", "crime_type",
                            "last_outcome_category", "lsoa_code", "lsoa_name", "context", "file_id"]
 
