@@ -2,7 +2,8 @@
 
 In one run: (1) plain `pandas.read_csv` + `concat` of the same files (the baseline), (2) our
 `ingest_police_uk` (read, hash, validate with pandera, quarantine, type, store into a new
-store), each timed three times, alternating; medians of rows/s of both and the ratio. Then peak memory (max RSS of a fresh process) ingesting the first
+store), each timed three times, alternating; medians of rows/s of both and the ratio.
+Then peak memory (max RSS of a fresh process) ingesting the first
 third of the files and all of them: streaming file by file keeps it flat.
 
 Run: .venv/bin/python benchmarks/ingest.py  (needs ../shared/data)
