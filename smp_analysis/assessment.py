@@ -175,7 +175,7 @@ class Assessment:
         return DataQuality(
             files=files[files["kind"] == "police_uk"].reset_index(drop=True),
             quarantine=store.quarantine_summary(self.con),
-            anomalies=dataquality.anomalies(self.con),
+            anomalies=dataquality.stored_anomalies(self.con),
             force_monthly=monthly,
             unplaced=store.unplaced_counts(self.con, start=self.current.start,
                                            end=self.current.end),

@@ -44,7 +44,7 @@ def _ingest(args: argparse.Namespace) -> int:
     con = store.connect(args.store)
     try:
         report = store.ingest_police_uk(con, args.paths, progress=sys.stderr.isatty())
-        anomalies = dataquality.anomalies(con)
+        anomalies = dataquality.refresh(con)
     finally:
         con.close()
     width = max((len(Path(f.path).name) for f in report.files), default=4)

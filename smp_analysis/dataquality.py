@@ -54,6 +54,25 @@ def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return result.sort_values(["force", "month", "kind"], kind="stable").reset_index(drop=True)
 
 
+def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Recompute the anomalies and keep them in the store (table ``anomalies``), so chapters
+    read them instead of recomputing; call after every ingest that changed the store."""
+    found = anomalies(con)
+    con.register("found_anomalies", found)
+    con.execute("CREATE OR REPLACE TABLE anomalies AS SELECT * FROM found_anomalies")
+    con.unregister("found_anomalies")
+    return found
+
+
+def stored_anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The anomalies kept by :func:`refresh`, or computed now when the store has none."""
+    if not store.has_table(con, "anomalies"):
+        return anomalies(con)
+    frame = con.execute("SELECT force, month, kind, detail FROM anomalies").df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
 def anomalies_json(frame: pd.DataFrame) -> list[dict]:
     """Anomalies as ingest-report.json records (month as YYYY-MM)."""
     return [{"force": str(r.force), "month": pd.Timestamp(r.month).strftime("%Y-%m")

@@ -218,6 +218,9 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
         for part in written:
             part.unlink(missing_ok=True)
         raise
+    if any(o.status in ("loaded", "replaced") for o in outcomes):
+        # stored data-quality findings describe the old contents (see dataquality.refresh)
+        con.execute("DROP TABLE IF EXISTS anomalies")
     con.execute("COMMIT")
     for part in replaced:
         part.unlink(missing_ok=True)

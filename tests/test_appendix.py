@@ -24,8 +24,8 @@ def soup(built_appendix):
 
 def test_every_chapter_was_executed_without_errors(built_appendix):
     names = [p.stem for p in built_appendix.executed]
-    assert names == ["01_overview", "02_rates", "03_data_quality", "04_expected_volumes",
-                     "05_domestic_abuse", "06_recording_practice"]
+    assert names == ["00_summary", "01_overview", "02_rates", "03_data_quality",
+                     "04_expected_volumes", "05_domestic_abuse", "06_recording_practice"]
     for path in built_appendix.executed:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -51,7 +51,7 @@ def test_synthetic_banner_is_shown(soup):
     banners = soup.select(".smp-synthetic-banner")
     assert banners and "Synthetic demonstration data" in banners[0].get_text()
     # each chapter repeats it, and every chart says it inside the image
-    assert len(soup.select(".smp-notice-synthetic")) == 6
+    assert len(soup.select(".smp-notice-synthetic")) == 7
 
 
 def test_toc_links_all_resolve(soup):
@@ -154,3 +154,12 @@ def test_batch_builds_several_appendices_in_parallel(demo_params, built_appendix
     assert [r.html.name for r in results] == ["2015-16.html", "2016-17.html"]
     assert all(r.html.stat().st_size > 100_000 for r in results)
     assert "October 2014 to September 2015" in results[1].html.read_text()
+
+
+def test_key_findings_repeat_the_chapters(soup):
+    """The summary's sentences are the chapters' own, so they cannot disagree."""
+    findings = soup.find(id="Key-findings").find_next("ul").get_text(" ", strip=True)
+    body = soup.get_text(" ", strip=True)
+    rank = re.search(r"Maidstone's recorded crime rate of [^.]+\.\d[^.]*\.", findings).group(0)
+    assert body.count(rank) >= 2
+    assert "Violence and sexual offences: net of recording" in findings

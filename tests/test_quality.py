@@ -166,3 +166,14 @@ def test_neighbour_method_is_used_without_three_years():
     found = volume_anomalies(s)
     assert [f"{m:%Y-%m}" for m in found["month"]] == ["2016-06"]
     assert "neighbouring months" in found["detail"].iloc[0]
+
+
+def test_stored_findings_are_dropped_when_the_store_changes(demo_dir, tmp_path):
+    con = store.connect(tmp_path / "s.duckdb")
+    store.ingest_police_uk(con, [demo_dir / "police_uk" / "2012-03"])
+    dataquality.refresh(con)
+    assert len(dataquality.stored_anomalies(con)) == 5  # the demo's five bad rows
+    store.ingest_police_uk(con, [demo_dir / "police_uk" / "2012-04"])
+    assert not store.has_table(con, "anomalies")
+    assert len(dataquality.stored_anomalies(con)) >= 5  # recomputed, not stale
+    con.close()

@@ -54,9 +54,14 @@ def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
 
 def prepare_store(params: AssessmentParams, *, progress: bool = False) -> store.IngestReport:
     """Bring the store up to date with the inputs named in params (incremental)."""
+    from .. import dataquality
+
     con = store.connect(params.data.store)
     try:
         report = store.ingest_police_uk(con, params.data.police_uk, progress=progress)
+        changed = any(f.status in ("loaded", "replaced") for f in report.files)
+        if changed or not store.has_table(con, "anomalies"):
+            dataquality.refresh(con)
         for kind in store.REFERENCE_READERS:
             path = getattr(params.data, kind)
             if path is not None:
