@@ -224,24 +224,19 @@ def _records_fast(path: Path, data: bytes) -> pa.Table | None:
     Returns None whenever line numbers could not be trusted or anything is irregular; the
     slow path then finds and reports it precisely.
     """
-    if not data.strip():
+    if not data or data.isspace():
         return None
+    end = data.find(b"\n")
     try:
-        data.decode("utf-8")  # fast for ASCII; the slow path reports the exact line
+        header_text = (data if end < 0 else data[:end]).decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    header_text = data.split(b"\n", 1)[0].decode("utf-8-sig")
     check_header_line(path, header_text, COLUMNS)
-    invalid: list = []
-
-    def on_invalid(row):
-        invalid.append(row)
-        return "skip"
-
     try:
+        # Arrow checks UTF-8 and field counts itself: any irregular row raises, and the slow
+        # path then reports it with its line number
         table = pacsv.read_csv(
             pa.py_buffer(data), read_options=pacsv.ReadOptions(use_threads=False),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(COLUMNS, pa.string()),
                 strings_can_be_null=False, quoted_strings_can_be_null=False),
@@ -249,7 +244,7 @@ def _records_fast(path: Path, data: bytes) -> pa.Table | None:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     newlines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if invalid or table.column_names != COLUMNS or newlines != table.num_rows + 1:
+    if table.column_names != COLUMNS or newlines != table.num_rows + 1:
         return None
     return table
 
