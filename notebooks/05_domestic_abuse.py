@@ -33,8 +33,8 @@ if sa.synthetic:
 # Domestic abuse is under-reported and often repeated. This chapter uses the victim-level
 # incident extract (victims are identified only by pseudonyms) to measure how many incidents
 # are repeats, how many victims are repeat victims, and the Marac repeat rate. Small numbers
-# are not published: counts from 1 to 4 are shown as "<5", and related cells are hidden where
-# a total would reveal them.
+# are not published: small counts are shown as "<" and the threshold, and related cells are
+# hidden where a total would reveal them (each table's caption gives the rule).
 
 # %%
 da = sa.domestic_abuse()
