@@ -154,12 +154,6 @@ def lockdown_factor(month: pd.Period, crime_type: str) -> float:
     return factors.get(key, 1.0)
 
 
-@dataclass
-class _Geography:
-    lsoas: pd.DataFrame  # lsoa_code, lsoa_name, msoa_code, msoa_name, district index, ward, pop
-    district_index: np.ndarray
-
-
 def _build_geography(rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     lsoa_serial = msoa_serial = ward_serial = 0

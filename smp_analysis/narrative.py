@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from .methods.change import ChangeResult
 from .methods.rates import RankResult
 
@@ -221,7 +223,7 @@ def anomalies_sentence(anomalies, current, previous) -> str:
     if anomalies.empty:
         return "The checks found no missing months, implausible volumes or duplicated records."
     months = anomalies["month"]
-    touching = anomalies[months.between(pd_timestamp(previous.start), pd_timestamp(current.end))]
+    touching = anomalies[months.between(pd.Timestamp(previous.start), pd.Timestamp(current.end))]
     text = (f"The checks made {count(len(anomalies))} finding(s) across the whole data store; "
             f"{count(len(touching))} concern the two periods compared here "
             f"({previous.name} and {current.name}).")
@@ -241,12 +243,6 @@ def unplaced_sentence(unplaced, period_rows: int, period_name: str) -> str:
     return (f"In {period_name}, {count(total)} of {count(period_rows)} records "
             f"({share:.1f}%) have no location or an LSOA missing from the lookup, so they "
             "count towards force totals but not towards any district.")
-
-
-def pd_timestamp(value):
-    import pandas as pd
-
-    return pd.Timestamp(value)
 
 
 def flags_alt_text(monthly, anomalies) -> str:
@@ -471,7 +467,7 @@ RECORDING_CAVEATS = (
 
 def recording_alt_text(adj, area_name: str) -> str:
     s = adj.series
-    after = s[s["month"] >= pd_timestamp(adj.change.date)]
+    after = s[s["month"] >= pd.Timestamp(adj.change.date)]
     return (f"Line chart of monthly recorded {adj.crime_type.lower()} in {area_name} with the "
             f"recording change of {adj.change.date:%B %Y} marked; after it the recorded series "
             f"averages {after['observed'].mean():.0f} a month and the series adjusted to the "
