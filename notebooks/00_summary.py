@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -15,15 +17,11 @@
 params_file = "../params/2023-24.yaml"
 
 # %%
-from IPython.display import Markdown, display
-
-from smp_analysis import tables
-from smp_analysis.assessment import Assessment
-from smp_analysis.summary import key_findings
+from smp_analysis.report import Assessment
+from smp_analysis.topics import key_findings
 
 sa = Assessment.open(params_file)
-if sa.synthetic:
-    display(tables.synthetic_banner())
+display(sa.notice())
 
 # %% [markdown]
 # # Key findings
@@ -32,4 +30,4 @@ if sa.synthetic:
 # each finding is explained, with its caveats, in the chapter it comes from.
 
 # %%
-display(Markdown(key_findings(sa)))
+display(key_findings.compute(sa).bullets())

@@ -17,17 +17,15 @@
 params_file = "../params/2023-24.yaml"
 
 # %%
-from IPython.display import Markdown, display
-
-from smp_analysis import narrative, plots, tables
-from smp_analysis.assessment import Assessment
+from smp_analysis.report import Assessment
+from smp_analysis.topics import overview
 
 sa = Assessment.open(params_file)
-if sa.synthetic:
-    display(tables.synthetic_banner())
+display(sa.notice())
+result = overview.compute(sa)
 
 # %% [markdown]
-# # 1. Overview of recorded crime and anti-social behaviour
+# # Overview of recorded crime and anti-social behaviour
 #
 # This chapter compares the assessment period with the twelve months before it, for all
 # police recorded crime, the two Home Office groups (victim-based crime and other crimes
@@ -35,37 +33,22 @@ if sa.synthetic:
 # the year-to-year variation that chance alone would produce.
 
 # %%
-groups = sa.change_by_group()
-display(Markdown(narrative.period_sentence(sa.focus_name, sa.current, sa.previous)))
-display(Markdown(narrative.change_bullets(groups)))
+display(result.summary())
 
 # %%
-display(tables.change_table(
-    groups, f"Table 1.1: {sa.focus_name}, {sa.previous.name} compared with {sa.current.name}",
-    label="Category"))
+display(result.groups_table())
 
 # %%
-display(plots.monthly_lines(
-    sa.monthly_by_group(years=5), series="group", value="count",
-    title=f"{sa.focus_name}: recorded crime and ASB per month", period=sa.current,
-    caption=f"Figure 1.1: Monthly offences and ASB incidents in {sa.focus_name} over five "
-            f"years; the shaded band is the assessment period ({sa.current.name}).",
-    alt=narrative.trend_alt_text(sa.monthly_by_group(years=5), sa.focus_name),
-    synthetic=sa.synthetic))
+display(result.trend_figure())
 
 # %% [markdown]
-# ## 1.1 Change by crime type
+# ## Change by crime type
 
 # %%
-by_type = sa.change_by_type()
-display(Markdown(narrative.largest_changes_sentence(by_type)))
-display(tables.change_table(
-    by_type, f"Table 1.2: {sa.focus_name}, change by crime type", label="Crime type"))
+display(result.types_summary())
 
 # %%
-display(plots.change_bars(
-    by_type, title=f"{sa.focus_name}: % change by crime type",
-    caption=f"Figure 1.2: Percentage change from {sa.previous.name} to {sa.current.name} "
-            "by crime type; rises in orange, falls in blue.",
-    alt=narrative.change_alt_text(by_type, sa.focus_name),
-    synthetic=sa.synthetic))
+display(result.types_table())
+
+# %%
+display(result.types_figure())

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -15,17 +17,15 @@
 params_file = "../params/2023-24.yaml"
 
 # %%
-from IPython.display import Markdown, display
-
-from smp_analysis import narrative, plots, tables
-from smp_analysis.assessment import Assessment
+from smp_analysis.report import Assessment
+from smp_analysis.topics import data_quality
 
 sa = Assessment.open(params_file)
-if sa.synthetic:
-    display(tables.synthetic_banner())
+display(sa.notice())
+result = data_quality.compute(sa)
 
 # %% [markdown]
-# # 3. Data quality
+# # Data quality
 #
 # Police data published on data.police.uk can be incomplete, late or duplicated. Every input
 # file was checked before any figure in this appendix was calculated: rows that break the
@@ -34,28 +34,19 @@ if sa.synthetic:
 # months.
 
 # %%
-dq = sa.data_quality()
-display(Markdown(narrative.reconciliation_sentence(dq.files)))
-display(Markdown(narrative.anomalies_sentence(dq.anomalies, sa.current, sa.previous)))
-display(Markdown(narrative.unplaced_sentence(dq.unplaced, dq.period_rows, sa.current.name)))
+display(result.summary())
 
 # %%
-display(plots.monthly_with_flags(
-    dq.force_monthly, dq.anomalies[dq.anomalies["kind"].str.startswith("implausibly")],
-    value="crimes", title="Recorded crime per month (excluding ASB), whole force",
-    caption="Figure 3.1: Monthly recorded crime for each force in the data store; red rings "
-            "mark months whose volume is implausibly low or high against neighbouring months.",
-    alt=narrative.flags_alt_text(dq.force_monthly, dq.anomalies),
-    synthetic=sa.synthetic))
+display(result.figure())
 
 # %% [markdown]
-# ## 3.1 Findings
+# ## Findings
 
 # %%
-display(tables.anomalies_table(dq.anomalies, "Table 3.1: Data-quality findings"))
+display(result.findings_table())
 
 # %% [markdown]
-# ## 3.2 Quarantined rows
+# ## Quarantined rows
 
 # %%
-display(tables.quarantine_table(dq.quarantine, "Table 3.2: Rows set aside, by file and reason"))
+display(result.quarantine_table())

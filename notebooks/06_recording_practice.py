@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -15,17 +17,15 @@
 params_file = "../params/2023-24.yaml"
 
 # %%
-from IPython.display import Markdown, display
-
-from smp_analysis import narrative, plots, tables
-from smp_analysis.assessment import Assessment
+from smp_analysis.report import Assessment
+from smp_analysis.topics import recording
 
 sa = Assessment.open(params_file)
-if sa.synthetic:
-    display(tables.synthetic_banner())
+display(sa.notice())
+result = recording.compute(sa)
 
 # %% [markdown]
-# # 6. Recording practice and the real change in crime
+# # Recording practice and the real change in crime
 #
 # When police tighten how they record crime, recorded crime rises even if crime does not.
 # Years either side of such a change cannot be compared directly. This chapter estimates how
@@ -33,18 +33,13 @@ if sa.synthetic:
 # would have been without it.
 
 # %%
-adjustments = sa.recording_adjustments()
-display(Markdown(narrative.recording_overview(adjustments)))
+display(result.summary())
 
 # %%
-display(tables.recording_table(
-    adjustments, f"Table 6.1: Recorded and recording-adjusted change, {sa.focus_name}, "
-                 f"{sa.previous.name} to {sa.current.name}") if adjustments else "")
+display(result.table())
 
 # %%
-display(Markdown(narrative.recording_sentences(adjustments, sa.focus_name, sa.comparison_name,
-                                               sa.current, sa.previous)))
+display(result.details())
 
 # %%
-display(*plots.recording_charts(adjustments, area_name=sa.focus_name, period=sa.current,
-                                synthetic=sa.synthetic))
+display(result.figures())

@@ -27,6 +27,8 @@ import pandas as pd
 ANTI_SOCIAL_BEHAVIOUR = "Anti-social behaviour"
 VICTIM_BASED = "Victim-based crime"
 AGAINST_SOCIETY = "Other crimes against society"
+TOTAL_CRIME = "Total recorded crime"
+GROUP_ORDER = (TOTAL_CRIME, VICTIM_BASED, AGAINST_SOCIETY, ANTI_SOCIAL_BEHAVIOUR)
 
 POLICE_UK_TYPES: tuple[str, ...] = (
     "Anti-social behaviour",
@@ -79,3 +81,19 @@ def ho_group(police_uk_type: str) -> str:
 def _lookup(column: str) -> dict[str, str]:
     table = category_table()
     return dict(zip(table["police_uk_type"], table[column], strict=True))
+
+
+def with_groups(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Add each row's Home Office ``group`` and a 'Total recorded crime' copy of every crime row
+    (ASB is not a crime), so totals and groups come from one ``groupby``.
+
+    >>> m = pd.DataFrame({"crime_type": ["Burglary", "Drugs", "Anti-social behaviour"],
+    ...                   "count": [5, 2, 9]})
+    >>> with_groups(m).groupby("group")["count"].sum().to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'Anti-social behaviour': 9, 'Other crimes against society': 2, 'Total recorded crime': 7,
+     'Victim-based crime': 5}
+    """
+    groups = category_table().drop_duplicates("harmonised_type").set_index("harmonised_type")
+    frame = monthly.assign(group=monthly["crime_type"].map(groups["ho_group"]))
+    crimes = frame[frame["group"] != ANTI_SOCIAL_BEHAVIOUR].assign(group=TOTAL_CRIME)
+    return pd.concat([frame, crimes], ignore_index=True)

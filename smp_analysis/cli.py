@@ -34,8 +34,9 @@ def _check_params(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from . import dataquality, store
+    from . import store
     from .atomic import write_text_atomic
+    from .store import ingest, quality
 
     missing = [str(p) for p in args.paths if not Path(p).exists()]
     if missing:
@@ -43,8 +44,8 @@ def _ingest(args: argparse.Namespace) -> int:
         return 2
     con = store.connect(args.store)
     try:
-        report = store.ingest_police_uk(con, args.paths, progress=sys.stderr.isatty())
-        anomalies = dataquality.refresh(con)
+        report = ingest.ingest_police_uk(con, args.paths, progress=sys.stderr.isatty())
+        anomalies = quality.refresh(con)
     finally:
         con.close()
     width = max((len(Path(f.path).name) for f in report.files), default=4)
@@ -63,7 +64,7 @@ def _ingest(args: argparse.Namespace) -> int:
             month = f"{r.month:%Y-%m}" if r.month == r.month else "-"
             print(f"  {r.force} {month} {r.kind}: {r.detail}")
     report_path = Path(args.store).with_name("ingest-report.json")
-    document = {**report.to_json(), "anomalies": dataquality.anomalies_json(anomalies)}
+    document = {**report.to_json(), "anomalies": quality.anomalies_json(anomalies)}
     write_text_atomic(report_path, json.dumps(document, indent=2) + "\n")
     print(f"Ingest report written to {report_path}")
     if report.failed:
@@ -74,11 +75,12 @@ def _ingest(args: argparse.Namespace) -> int:
 def _ingest_victims(args: argparse.Namespace) -> int:
     from . import store
     from .pseudonymise import load_key
+    from .store import ingest
 
     key = load_key(args.key_file)
     con = store.connect(args.store)
     try:
-        outcome = store.load_victim_extract(con, args.kind, args.path, key)
+        outcome = ingest.load_victim_extract(con, args.kind, args.path, key)
     finally:
         con.close()
     print(f"{Path(outcome.path).name}: {outcome.status}; {outcome.rows_read:,} rows read, "
@@ -147,10 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"smp: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - the CLI's job is a clear one-line failure
+        from .pipeline import PrepareError
         from .pseudonymise import KeyError_
         from .report.build import AppendixError
 
-        if isinstance(exc, AppendixError | FileNotFoundError | KeyError_):
+        if isinstance(exc, AppendixError | PrepareError | FileNotFoundError | KeyError_):
             print(f"smp: {exc}", file=sys.stderr)
             return 1
         raise

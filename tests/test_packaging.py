@@ -102,3 +102,21 @@ def test_notebook_has_one_parameters_cell_first(path):
 
 def test_gitattributes_strips_notebook_outputs():
     assert "*.ipynb filter=nbstripout" in (PROJECT / ".gitattributes").read_text()
+
+
+LIBRARY = sorted((PROJECT / "smp_analysis").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(PROJECT)))
+def test_no_library_module_is_over_500_lines(path):
+    """One concept a module: a file past 500 lines is a sign it holds two."""
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 500
+
+
+def test_every_chapter_notebook_has_a_topic_module():
+    """One topic = one module + one notebook: each chapter imports exactly one topic."""
+    for path in sorted((PROJECT / "notebooks").glob("[0-9][0-9]_*.py")):
+        imported = re.findall(r"^from smp_analysis\.topics import (\w+)$", path.read_text(),
+                              re.MULTILINE)
+        assert len(imported) == 1, path.name
+        assert (PROJECT / "smp_analysis" / "topics" / f"{imported[0]}.py").exists()

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smp_analysis import dataquality, store
+from smp_analysis import store
 from smp_analysis.cli import main
 from smp_analysis.methods.quality import missing_months, neighbour_ratio, volume_anomalies
+from smp_analysis.store import ingest
+from smp_analysis.store import quality as dataquality
 
 
 def _series(counts: dict[str, int], force: str = "F") -> pd.DataFrame:
@@ -53,7 +55,7 @@ def test_small_series_are_not_judged():
 @pytest.fixture(scope="module")
 def kent_store(shared_data, tmp_path_factory):
     con = store.connect(tmp_path_factory.mktemp("kent") / "k.duckdb")
-    report = store.ingest_police_uk(con, [shared_data / "police_uk" / "kent"])
+    report = ingest.ingest_police_uk(con, [shared_data / "police_uk" / "kent"])
     yield con, report
     con.close()
 
@@ -87,7 +89,7 @@ def test_kent_repeated_ids_are_reported(kent_store):
 
 def test_northumbria_missing_month_and_reconciliation(shared_data, tmp_path):
     con = store.connect(tmp_path / "n.duckdb")
-    report = store.ingest_police_uk(con, [shared_data / "police_uk" / "northumbria"])
+    report = ingest.ingest_police_uk(con, [shared_data / "police_uk" / "northumbria"])
     assert len(report.files) == 33
     assert sum(f.rows_read for f in report.files) == 524_070
     assert all(f.rows_read == f.rows_loaded + f.rows_quarantined for f in report.files)
@@ -123,7 +125,7 @@ def test_cli_ingest_writes_report_and_fails_on_unusable_file(demo_dir, tmp_path,
 def test_demo_defects_are_found(demo_dir, tmp_path):
     manifest = json.loads((demo_dir / "demo-manifest.json").read_text())
     con = store.connect(tmp_path / "d.duckdb")
-    store.ingest_police_uk(con, [demo_dir / "police_uk" / y for y in ("2011-06", "2011-03",
+    ingest.ingest_police_uk(con, [demo_dir / "police_uk" / y for y in ("2011-06", "2011-03",
                                                                       "2011-04", "2011-05",
                                                                       "2011-07", "2011-08",
                                                                       "2011-09", "2012-03")])
@@ -170,10 +172,10 @@ def test_neighbour_method_is_used_without_three_years():
 
 def test_stored_findings_are_dropped_when_the_store_changes(demo_dir, tmp_path):
     con = store.connect(tmp_path / "s.duckdb")
-    store.ingest_police_uk(con, [demo_dir / "police_uk" / "2012-03"])
+    ingest.ingest_police_uk(con, [demo_dir / "police_uk" / "2012-03"])
     dataquality.refresh(con)
     assert len(dataquality.stored_anomalies(con)) == 5  # the demo's five bad rows
-    store.ingest_police_uk(con, [demo_dir / "police_uk" / "2012-04"])
+    ingest.ingest_police_uk(con, [demo_dir / "police_uk" / "2012-04"])
     assert not store.has_table(con, "anomalies")
     assert len(dataquality.stored_anomalies(con)) >= 5  # recomputed, not stale
     con.close()

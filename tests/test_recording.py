@@ -107,10 +107,11 @@ def test_demo_recording_step_is_found(built_appendix, demo_params, demo_dir):
     """The demo holds a +25% step in violence and sexual offences from April 2014."""
     import json
 
-    from smp_analysis.assessment import Assessment
+    from smp_analysis.report import Assessment
+    from smp_analysis.topics import recording
 
     truth = json.loads((demo_dir / "demo-manifest.json").read_text())["recording_change"]
-    (adj,) = Assessment.open(demo_params).recording_adjustments()
+    (adj,) = recording.compute(Assessment.open(demo_params)).adjustments
     assert adj.crime_type in truth["crime_types"] and adj.affects_comparison
     for estimate in (adj.its, adj.comparator):
         assert estimate.ci_low <= truth["uplift"] <= estimate.ci_high

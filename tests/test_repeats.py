@@ -7,13 +7,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from smp_analysis.disclosure import safe_count, suppress
 from smp_analysis.methods.repeats import (
     compare_proportions,
     flag_repeats,
     marac_repeat_rate,
     repeat_victimisation,
 )
+from smp_analysis.report.disclosure import safe_count, suppress
 
 
 def _incidents(rows):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from smp_analysis import store
+from smp_analysis.store import ingest, queries
 
 
 @pytest.fixture
@@ -17,8 +18,8 @@ def small_store(demo_dir, tmp_path):
     for month in ("2014-01", "2014-02", "2014-03"):
         shutil.copytree(demo_dir / "police_uk" / month, folder / month)
     con = store.connect(tmp_path / "s.duckdb")
-    store.load_reference(con, "lsoa_lookup", demo_dir / "geography/PoliceforceLSOA.csv")
-    report = store.ingest_police_uk(con, [folder])
+    ingest.load_reference(con, "lsoa_lookup", demo_dir / "geography/PoliceforceLSOA.csv")
+    report = ingest.ingest_police_uk(con, [folder])
     yield con, folder, report
     con.close()
 
@@ -37,7 +38,7 @@ def test_reingest_is_a_no_op_and_same_file_twice_counts_once(small_store, tmp_pa
     before = con.execute("SELECT count(*) FROM crimes").fetchone()[0]
     copy = tmp_path / "copy"
     shutil.copytree(folder / "2014-01", copy)
-    report = store.ingest_police_uk(con, [folder, copy, folder / "2014-01"])
+    report = ingest.ingest_police_uk(con, [folder, copy, folder / "2014-01"])
     assert sorted(f.status for f in report.files) == ["duplicate", "unchanged", "unchanged",
                                                       "unchanged"]
     assert con.execute("SELECT count(*) FROM crimes").fetchone()[0] == before
@@ -48,7 +49,7 @@ def test_changed_file_replaces_its_rows(small_store):
     path = folder / "2014-02" / "2014-02-kent-street.csv"
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:101]))  # header + 100 rows
-    report = store.ingest_police_uk(con, [path])
+    report = ingest.ingest_police_uk(con, [path])
     assert report.files[0].status == "replaced"
     n = con.execute("SELECT count(*) FROM crimes WHERE month = DATE '2014-02-01'").fetchone()[0]
     assert n == 100
@@ -57,7 +58,7 @@ def test_changed_file_replaces_its_rows(small_store):
 
 def test_monthly_counts_match_an_independent_pandas_count(small_store, demo_dir):
     con, folder, _ = small_store
-    got = store.monthly_counts(con, start=pd.Timestamp("2014-02-01").date(),
+    got = queries.monthly_counts(con, start=pd.Timestamp("2014-02-01").date(),
                                end=pd.Timestamp("2014-02-28").date(), area_codes=["E07000110"])
     raw = pd.read_csv(folder / "2014-02" / "2014-02-kent-street.csv", dtype=str)
     lookup = pd.read_csv(demo_dir / "geography/PoliceforceLSOA.csv", dtype=str)
@@ -69,9 +70,9 @@ def test_monthly_counts_match_an_independent_pandas_count(small_store, demo_dir)
 
 def test_unplaced_rows_are_counted_not_lost(small_store):
     con, folder, report = small_store
-    unplaced = store.unplaced_counts(con, start=pd.Timestamp("2014-01-01").date(),
+    unplaced = queries.unplaced_counts(con, start=pd.Timestamp("2014-01-01").date(),
                                      end=pd.Timestamp("2014-03-31").date())
-    placed = store.monthly_counts(con, start=pd.Timestamp("2014-01-01").date(),
+    placed = queries.monthly_counts(con, start=pd.Timestamp("2014-01-01").date(),
                                   end=pd.Timestamp("2014-03-31").date())
     assert placed["count"].sum() + unplaced["count"].sum() == sum(
         f.rows_loaded for f in report.files)
@@ -84,7 +85,7 @@ def test_failed_file_is_reported_and_others_still_load(tmp_path, demo_dir):
     (folder / "2014-02").mkdir()
     (folder / "2014-02" / "2014-02-kent-street.csv").write_bytes(b"")
     con = store.connect(tmp_path / "s.duckdb")
-    report = store.ingest_police_uk(con, [folder])
+    report = ingest.ingest_police_uk(con, [folder])
     assert [f.status for f in report.files] == ["loaded", "failed"]
     assert "the file is empty" in report.failed[0].error
     con.close()
@@ -105,11 +106,11 @@ def test_failed_run_leaves_the_store_as_it_was(small_store, demo_dir, monkeypatc
             raise RuntimeError("disk full")
         return original(*args, **kwargs)
 
-    original = store._store_one
-    monkeypatch.setattr(store, "_store_one", failing)
+    original = ingest._store_one
+    monkeypatch.setattr(ingest, "_store_one", failing)
     with pytest.raises(RuntimeError, match="disk full"):
-        store.ingest_police_uk(con, [more])
-    monkeypatch.setattr(store, "_store_one", original)
+        ingest.ingest_police_uk(con, [more])
+    monkeypatch.setattr(ingest, "_store_one", original)
     assert con.execute("SELECT count(*) FROM crimes").fetchone()[0] == before
     assert sorted(p.name for p in store.parts_dir(con).iterdir()) == parts_before
 
@@ -121,7 +122,7 @@ def test_replaced_file_part_is_removed(small_store):
                          [str(path)]).fetchone()[0]
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:51]))
-    store.ingest_police_uk(con, [path])
+    ingest.ingest_police_uk(con, [path])
     assert not (store.parts_dir(con) / f"{old_id}.parquet").exists()
     assert con.execute("SELECT count(*) FROM crimes WHERE month = DATE '2014-03-01'"
                        ).fetchone()[0] == 50

@@ -13,6 +13,7 @@ from smp_analysis import store
 from smp_analysis.errors import InputError
 from smp_analysis.pseudonymise import KEY_ENV, KeyError_, load_key, pseudonym
 from smp_analysis.sources.victims import read_incidents, read_marac_referrals
+from smp_analysis.store import ingest
 
 KEY = b"test key of at least sixteen bytes"
 HEADER = "incident_id,victim_id,date,time,incident_type,domestic,is_crime,perpetrator_id," \
@@ -93,12 +94,12 @@ def test_key_comes_from_environment_or_file(tmp_path, monkeypatch):
 def test_store_holds_no_raw_ids_and_refuses_a_second_key(tmp_path):
     path = _write(tmp_path, [GOOD])
     con = store.connect(tmp_path / "s.duckdb")
-    store.load_victim_extract(con, "incidents", path, KEY)
+    ingest.load_victim_extract(con, "incidents", path, KEY)
     dump = con.execute("SELECT * FROM incidents").df().to_csv()
     assert "VIC001" not in dump and "PER9" not in dump
-    assert store.load_victim_extract(con, "incidents", path, KEY).status == "unchanged"
+    assert ingest.load_victim_extract(con, "incidents", path, KEY).status == "unchanged"
     with pytest.raises(InputError, match="different pseudonymisation key"):
-        store.load_victim_extract(con, "incidents", path, b"another key of sixteen+ bytes")
+        ingest.load_victim_extract(con, "incidents", path, b"another key of sixteen+ bytes")
     con.close()
     assert b"VIC001" not in (tmp_path / "s.duckdb").read_bytes()
 

@@ -1,5 +1,10 @@
-"""Build the HTML appendix: run the chapters with papermill, join them, render, write atomically."""
+"""The house: the assessment context, the only builders of reviewer text, tables and figures
+(each escapes every value from data or params), disclosure control, and the appendix build.
 
-from .build import AppendixError, build_appendix
+``from smp_analysis.report import Assessment`` is what a chapter notebook starts with; the
+build (papermill + nbconvert) lives in :mod:`smp_analysis.report.build`.
+"""
 
-__all__ = ["AppendixError", "build_appendix"]
+from .context import Assessment
+
+__all__ = ["Assessment"]

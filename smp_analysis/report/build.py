@@ -1,5 +1,12 @@
 """Run chapter notebooks with papermill and render ONE self-contained HTML appendix.
 
+The build reads the store; it does not ingest (:func:`smp_analysis.pipeline.prepare_store`
+brings the store up to date first). Joining the chapters, it numbers them ("1. Overview"),
+their sections ("1.1") and their tables and figures ("Table 1.2", "Figure 4.1") in order, and
+drops sections whose outputs are all empty (a topic without its data shows one sentence, not
+empty headings). Text reaches the page only through the report layer's blocks, which escape
+every value (:mod:`smp_analysis.report.markup`).
+
 The output is written atomically: the HTML is rendered to a temporary file in the target
 folder and moved into place only when every chapter ran. A failed chapter leaves the previous
 appendix untouched and keeps the executed notebook, with its error, under ``failed/``.
@@ -8,7 +15,6 @@ appendix untouched and keeps the executed notebook, with its error, under ``fail
 from __future__ import annotations
 
 import copy
-import html
 import os
 import re
 import shutil
@@ -25,8 +31,12 @@ from nbconvert import HTMLExporter
 from .. import store
 from ..atomic import write_text_atomic
 from ..params import AssessmentParams, load_params
-from ..plots import SYNTHETIC_LABEL
+from ..pipeline import prepare_store
+from ..store import queries
 from . import provenance
+from .charts import FIGURE_LABEL
+from .markup import SYNTHETIC_LABEL, escape, neutralise
+from .tables import TABLE_LABEL
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -50,36 +60,6 @@ def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     if not found:
         raise AppendixError(f"no chapter notebooks (NN_name.ipynb) in {notebooks_dir}")
     return found
-
-
-def prepare_store(params: AssessmentParams, *, progress: bool = False) -> store.IngestReport:
-    """Bring the store up to date with the inputs named in params (incremental)."""
-    from .. import dataquality
-
-    con = store.connect(params.data.store)
-    try:
-        report = store.ingest_police_uk(con, params.data.police_uk, progress=progress)
-        changed = any(f.status in ("loaded", "replaced") for f in report.files)
-        if changed or not store.has_table(con, "anomalies"):
-            dataquality.refresh(con)
-        for kind in store.REFERENCE_READERS:
-            path = getattr(params.data, kind)
-            if path is not None:
-                store.load_reference(con, kind, path)
-        victim_files = {k: getattr(params.data, k) for k in store.VICTIM_READERS}
-        if any(victim_files.values()):
-            from ..pseudonymise import load_key
-
-            key = load_key(params.data.pseudonym_key_file)
-            for kind, path in victim_files.items():
-                if path is not None:
-                    store.load_victim_extract(con, kind, path, key)
-    finally:
-        con.close()
-    if report.failed:
-        problems = "\n".join(f.error or f.path for f in report.failed)
-        raise AppendixError(f"{len(report.failed)} police.uk file(s) could not be read:\n{problems}")
-    return report
 
 
 def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR / "reports",
@@ -139,41 +119,122 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
 
     con = store.connect(params.data.store, read_only=True)
     try:
-        inputs = store.input_files(con)
+        inputs = queries.input_files(con)
     finally:
         con.close()
     prov = provenance.collect(params, inputs, project_dir=PROJECT_DIR)
-    document = render(params, [nbformat.read(p, as_version=4) for p in executed], prov)
+    document = render(params, [(p.name, nbformat.read(p, as_version=4)) for p in executed],
+                      prov)
     html_path = out_dir / f"{params.assessment}.html"
     write_text_atomic(html_path, document)
     return AppendixResult(html_path, executed, seconds)
 
 
-def merge(notebooks: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
-    """One notebook of every chapter's cells, without the parameter cells or stderr output."""
+FRONT_MATTER = "00_"  # chapters named 00_* (the key findings) are not numbered
+SECTION = re.compile(r"^##(?!#)\s*")
+CHAPTER_HEADING = re.compile(r"^#(?!#)\s*(.*)$", re.MULTILINE)
+SECTION_HEADING = re.compile(r"^##(?!#)\s*(.*)$", re.MULTILINE)
+
+
+def assemble(chapters: list[tuple[str, nbformat.NotebookNode]]) -> nbformat.NotebookNode:
+    """One notebook of every chapter's cells, in order: parameter cells, stderr and empty
+    outputs removed, empty sections dropped, chapters, sections, tables and figures numbered.
+
+    `chapters` are ``(file name, executed notebook)`` pairs; names starting ``00_`` are front
+    matter and keep their headings and captions unnumbered.
+    """
     merged = nbformat.v4.new_notebook()
-    merged.metadata = copy.deepcopy(notebooks[0].metadata)
+    merged.metadata = copy.deepcopy(chapters[0][1].metadata)
     merged.metadata.pop("papermill", None)
-    for nb in notebooks:
+    number = 0
+    for name, nb in chapters:
+        cells = []
         for cell in nb.cells:
             tags = set(cell.get("metadata", {}).get("tags", []))
             if tags & {"parameters", "injected-parameters", "remove-cell"}:
                 continue
             cell = copy.deepcopy(cell)
             if cell.cell_type == "code":
-                cell.outputs = [o for o in cell.outputs
-                                if not (o.output_type == "stream" and o.name == "stderr")]
-            merged.cells.append(cell)
+                cell.outputs = [o for o in cell.outputs if _shows_something(o)]
+            cells.append(cell)
+        cells = _without_empty_sections(cells)
+        if not name.startswith(FRONT_MATTER):
+            number += 1
+            _number(cells, number)
+        merged.cells.extend(cells)
     return merged
 
 
-def render(params: AssessmentParams, notebooks: list[nbformat.NotebookNode],
+def _shows_something(output) -> bool:
+    if output.output_type == "stream":
+        return output.name != "stderr" and bool(output.text.strip())
+    if output.output_type in ("display_data", "execute_result"):
+        data = output.get("data", {})
+        if any(k.startswith("image/") for k in data):
+            return True
+        return any(str(_text(data.get(k, ""))).strip() for k in ("text/html", "text/plain"))
+    return True  # errors are kept so a failure is never hidden
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def _without_empty_sections(cells: list) -> list:
+    """Drop each level-2 section (its heading cell up to the next heading of level 1 or 2)
+    whose code cells show nothing: its topic had nothing to show."""
+    kept, section = [], []
+
+    def flush():
+        if section and (not SECTION.match(section[0].source)
+                        or any(c.cell_type == "code" and c.outputs for c in section)):
+            kept.extend(section)
+        section.clear()
+
+    for cell in cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("#"):
+            flush()
+        section.append(cell)
+    flush()
+    return kept
+
+
+def _number(cells: list, chapter: int) -> None:
+    """Number the chapter heading, its sections and its tables and figures in place."""
+    sections = iter(range(1, 1000))
+    counters = {"table": iter(range(1, 1000)), "figure": iter(range(1, 1000))}
+
+    def label(kind: str, tag: str, name: str):
+        def replace(_match) -> str:
+            n = next(counters[kind])
+            return f'<{tag} id="{kind}-{chapter}-{n}">{name} {chapter}.{n}:'
+        return replace
+
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            cell.source = CHAPTER_HEADING.sub(lambda m: f"# {chapter}. {m.group(1)}",
+                                              cell.source)
+            cell.source = SECTION_HEADING.sub(
+                lambda m: f"## {chapter}.{next(sections)} {m.group(1)}", cell.source)
+            continue
+        for output in cell.get("outputs", []):
+            html_text = output.get("data", {}).get("text/html")
+            if html_text is None:
+                continue
+            html_text = _text(html_text)
+            html_text = re.sub(re.escape(TABLE_LABEL), label("table", "caption", "Table"),
+                               html_text)
+            html_text = re.sub(re.escape(FIGURE_LABEL), label("figure", "figcaption", "Figure"),
+                               html_text)
+            output["data"]["text/html"] = html_text
+
+
+def render(params: AssessmentParams, chapters: list[tuple[str, nbformat.NotebookNode]],
            prov: provenance.Provenance) -> str:
     exporter = HTMLExporter(template_name="smp", extra_template_basedirs=[str(TEMPLATES_DIR)],
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
-    merged = merge(notebooks)
-    merged.metadata["title"] = params.title
+    merged = assemble(chapters)
     body, _ = exporter.from_notebook_node(merged)
     return decorate(body, params, prov)
 
@@ -190,6 +251,8 @@ def _slug(text: str, used: set[str]) -> str:
 def decorate(body: str, params: AssessmentParams, prov: provenance.Provenance) -> str:
     """Add the synthetic banner, cover page, table of contents and provenance section."""
     soup = BeautifulSoup(body, "html.parser")
+    if soup.title is not None:
+        soup.title.string = neutralise(params.title)  # bs4 escapes it when serialising
     main = soup.find("main")
     for anchor in main.select("a.anchor-link"):
         anchor.decompose()
@@ -214,7 +277,7 @@ def decorate(body: str, params: AssessmentParams, prov: provenance.Provenance) -
 
 
 def _cover_html(params: AssessmentParams, prov: provenance.Provenance, headings) -> str:
-    e = html.escape
+    e = escape
     toc = "".join(
         f'<li class="toc-{h.name}"><a href="#{e(h["id"])}">{e(h.get_text(" ", strip=True))}</a></li>'
         for h in headings)
@@ -244,7 +307,7 @@ def _cover_html(params: AssessmentParams, prov: provenance.Provenance, headings)
 
 
 def _provenance_html(prov: provenance.Provenance) -> str:
-    e = html.escape
+    e = escape
     inputs = prov.inputs
     rows = "".join(
         f"<tr><td>{e(str(r.kind))}</td><td>{e(Path(str(r.path)).name)}</td><td>{e(str(r.sha256))}</td>"

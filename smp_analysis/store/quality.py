@@ -1,6 +1,8 @@
-"""Data-quality findings for everything in a store: the anomalies list of the ingest report
-and the data-quality chapter. Queries come from :mod:`smp_analysis.store`, the checks from
-:mod:`smp_analysis.methods.quality`.
+"""Data-quality findings for everything in a store, kept in the store (table ``anomalies``).
+
+They are computed once per ingest that changed the store (:func:`refresh`, called by the
+pipeline and by ``smp ingest``) and read by the data-quality chapter and the ingest report.
+Queries come from :mod:`.queries`, the checks from :mod:`smp_analysis.methods.quality`.
 """
 
 from __future__ import annotations
@@ -8,8 +10,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from . import store
-from .methods.quality import ANOMALY_COLUMNS, missing_months, share_anomalies, volume_anomalies
+from ..methods.quality import ANOMALY_COLUMNS, missing_months, share_anomalies, volume_anomalies
+from . import queries
+from .connection import has_table
 
 NO_LSOA_THRESHOLD = 0.05  # police.uk months typically have 1-3% of rows with no location
 # ASB swings more with the seasons than crime (winter lows near -30%), so its band is wider:
@@ -20,7 +23,7 @@ ASB_ADVICE = "a publication problem, or a real change such as lockdown rules enf
 
 def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every anomaly in the store: ``force, month, kind, detail``, sorted by force and month."""
-    monthly = store.force_monthly(con)
+    monthly = queries.force_monthly(con)
     parts = [
         missing_months(monthly.rename(columns={"rows": "count"})),
         volume_anomalies(monthly.rename(columns={"crimes": "count"})),
@@ -31,7 +34,7 @@ def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                         kind="many rows without location", what="have no LSOA (No Location)",
                         threshold=NO_LSOA_THRESHOLD),
     ]
-    repeated = store.repeated_crime_ids(con)
+    repeated = queries.repeated_crime_ids(con)
     parts.append(pd.DataFrame({
         "force": repeated["force"], "month": repeated["month"],
         "kind": ["Crime ID in more than one month" if a else "repeated Crime ID"
@@ -42,7 +45,7 @@ def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                    for i, r, a in zip(repeated["ids"], repeated["rows"],
                                       repeated["across_months"], strict=True)]},
         columns=ANOMALY_COLUMNS))
-    quarantined = store.quarantine_summary(con)
+    quarantined = queries.quarantine_summary(con)
     parts.append(pd.DataFrame({
         "force": quarantined["force"], "month": quarantined["month"],
         "kind": "rows quarantined",
@@ -66,7 +69,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def stored_anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The anomalies kept by :func:`refresh`, or computed now when the store has none."""
-    if not store.has_table(con, "anomalies"):
+    if not has_table(con, "anomalies"):
         return anomalies(con)
     frame = con.execute("SELECT force, month, kind, detail FROM anomalies").df()
     frame["month"] = pd.to_datetime(frame["month"])

@@ -1,0 +1,224 @@
+"""Reading the store: the query functions topics call, filters pushed into SQL.
+
+Every function takes an open connection (read-only in topics) and returns a tidy DataFrame;
+month columns hold first-of-month timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .connection import has_table
+
+
+def incidents(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
+              start: dt.date, end: dt.date, domestic_only: bool = True,
+              crimes_only: bool = False) -> pd.DataFrame:
+    """Pseudonymised incidents in the districts between `start` and `end` (inclusive)."""
+    where = ["district_code IN (SELECT unnest(?))", "date BETWEEN ? AND ?"]
+    if domestic_only:
+        where.append("domestic")
+    if crimes_only:
+        where.append("is_crime")
+    frame = con.execute(
+        "SELECT incident_id, victim_key, date, incident_type, domestic, is_crime, lsoa_code,"
+        f" ward_code, district_code FROM incidents WHERE {' AND '.join(where)}",
+        [list(district_codes), start, end]).df()
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def marac_referrals(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
+                    start: dt.date, end: dt.date) -> pd.DataFrame:
+    frame = con.execute(
+        "SELECT referral_id, victim_key, referral_date, district_code FROM marac_referrals "
+        "WHERE district_code IN (SELECT unnest(?)) AND referral_date BETWEEN ? AND ?",
+        [list(district_codes), start, end]).df()
+    frame["referral_date"] = pd.to_datetime(frame["referral_date"])
+    return frame
+
+
+def admissions_total(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd.Series:
+    """Monthly hospital admissions for assault summed over areas (PeriodIndex), or empty."""
+    if not has_table(con, "hospital_admissions"):
+        return pd.Series(dtype="int64")
+    frame = con.execute(
+        "SELECT month, sum(admissions)::BIGINT AS admissions FROM hospital_admissions "
+        "WHERE area_code IN (SELECT unnest(?)) GROUP BY month ORDER BY month",
+        [list(area_codes)]).df()
+    return pd.Series(frame["admissions"].to_numpy(),
+                     index=pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M"))
+
+
+def ward_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    if not has_table(con, "ward_lookup"):
+        return {}
+    return dict(con.execute("SELECT DISTINCT ward_code, ward_name FROM ward_lookup").fetchall())
+
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def districts(con: duckdb.DuckDBPyConnection, police_force: str | None = None,
+              codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Local authorities ``area_code, area_name``: those listed in `codes`, else every one
+    the lookup assigns to `police_force`."""
+    if codes is not None:
+        return con.execute(
+            "SELECT DISTINCT la_code AS area_code, la_name AS area_name FROM lsoa_lookup "
+            "WHERE la_code IN (SELECT unnest(?)) ORDER BY area_code", [list(codes)]).df()
+    return con.execute(
+        "SELECT DISTINCT la_code AS area_code, la_name AS area_name FROM lsoa_lookup "
+        "WHERE police_force = ? ORDER BY area_code", [police_force]).df()
+
+
+def _area_column(level: str) -> tuple[str, str]:
+    if level == "district":
+        return "l.la_code", ""
+    if level == "lsoa":
+        return "l.lsoa_code", ""
+    if level == "ward":
+        return "w.ward_code", "JOIN ward_lookup w ON w.lsoa_code = l.lsoa_code"
+    raise ValueError(f"unknown area level {level!r}; use 'district', 'ward' or 'lsoa'")
+
+
+def monthly_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
+                   area_codes: Sequence[str] | None = None, police_force: str | None = None,
+                   level: str = "district", crime_types: Sequence[str] | None = None
+                   ) -> pd.DataFrame:
+    """Monthly counts ``area_code, month, crime_type, count`` (harmonised police.uk types).
+
+    Filters (area, force, period, types) run in SQL. `start`/`end` are inclusive dates; the
+    month column holds first-of-month timestamps. Crimes whose LSOA is missing or not in the
+    lookup cannot be placed in an area and are not counted here (see
+    :func:`unplaced_counts`).
+    """
+    area, join = _area_column(level)
+    where = ["c.month BETWEEN ? AND ?"]
+    args: list = [start, end]
+    if area_codes is not None:
+        where.append(f"{area} IN (SELECT unnest(?))")
+        args.append(list(area_codes))
+    if police_force is not None:
+        where.append("l.police_force = ?")
+        args.append(police_force)
+    if crime_types is not None:
+        where.append("k.harmonised_type IN (SELECT unnest(?))")
+        args.append(list(crime_types))
+    sql = f"""
+        SELECT {area} AS area_code, c.month, k.harmonised_type AS crime_type,
+               count(*)::BIGINT AS count
+        FROM crimes c
+        JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+        {join}
+        JOIN crime_categories k ON k.police_uk_type = c.crime_type
+        WHERE {' AND '.join(where)}
+        GROUP BY ALL ORDER BY ALL"""
+    frame = con.execute(sql, args).df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def data_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
+    """First and last month with any stored police.uk row."""
+    first, last = con.execute("SELECT min(month), max(month) FROM crimes").fetchone()
+    if first is None:
+        raise ValueError("the store holds no police.uk rows; run `smp ingest police-uk` first")
+    return first, last
+
+
+def unplaced_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
+                    falls_within: str | None = None) -> pd.DataFrame:
+    """Rows in the period that no area can claim: ``reason, count``."""
+    args: list = [start, end]
+    extra = ""
+    if falls_within is not None:
+        extra = "AND c.falls_within = ?"
+        args.append(falls_within)
+    return con.execute(f"""
+        SELECT CASE WHEN c.lsoa_code IS NULL THEN 'no LSOA (No Location)'
+                    ELSE 'LSOA not in lookup' END AS reason, count(*)::BIGINT AS count
+        FROM crimes c LEFT JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+        WHERE c.month BETWEEN ? AND ? AND l.lsoa_code IS NULL {extra}
+        GROUP BY ALL ORDER BY ALL""", args).df()
+
+
+def population(con: duckdb.DuckDBPyConnection, *, area_codes: Sequence[str], year: int
+               ) -> pd.DataFrame:
+    """Population ``area_code, population, year, source`` for districts.
+
+    Uses the mid-year estimate for `year` when loaded, else the latest earlier year, else
+    the Census 2011 LSOA sum. The ``source`` column says which, so the report can say it.
+    """
+    codes = list(area_codes)
+    if has_table(con, "population_by_year"):
+        frame = con.execute("""
+            SELECT area_code, arg_max(population, year) AS population, max(year) AS year
+            FROM population_by_year WHERE area_code IN (SELECT unnest(?)) AND year <= ?
+            GROUP BY area_code""", [codes, year]).df()
+        if set(frame["area_code"]) == set(codes):
+            frame["source"] = [f"mid-{y} population estimate" for y in frame["year"]]
+            return frame.sort_values("area_code").reset_index(drop=True)
+    frame = con.execute("""
+        SELECT l.la_code AS area_code, sum(p.population)::BIGINT AS population, 2011 AS year
+        FROM census_population p JOIN lsoa_lookup l USING (lsoa_code)
+        WHERE l.la_code IN (SELECT unnest(?)) GROUP BY l.la_code""", [codes]).df()
+    frame["source"] = "Census 2011 usual residents"
+    return frame.sort_values("area_code").reset_index(drop=True)
+
+
+def force_monthly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per force (Falls within) and month: crimes, ASB, all rows, rows with no LSOA."""
+    frame = con.execute("""
+        SELECT falls_within AS force, month,
+               count(*) FILTER (WHERE crime_type <> 'Anti-social behaviour')::BIGINT AS crimes,
+               count(*) FILTER (WHERE crime_type = 'Anti-social behaviour')::BIGINT AS asb,
+               count(*)::BIGINT AS rows,
+               count(*) FILTER (WHERE lsoa_code IS NULL)::BIGINT AS no_lsoa
+        FROM crimes GROUP BY ALL ORDER BY ALL""").df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def repeated_crime_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Crime IDs on more than one stored row: ``force, month, across_months, ids, rows``.
+
+    ``across_months`` is True for IDs published in more than one month's file (reported at
+    the latest month), False for IDs repeated within one month with different details.
+    """
+    frame = con.execute("""
+        SELECT force, month, across_months, count(*)::BIGINT AS ids, sum(n)::BIGINT AS rows
+        FROM (SELECT any_value(falls_within) AS force, max(month) AS month, count(*) AS n,
+                     count(DISTINCT month) > 1 AS across_months
+              FROM crimes WHERE crime_id IS NOT NULL GROUP BY crime_id HAVING count(*) > 1)
+        GROUP BY ALL ORDER BY ALL""").df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Quarantined rows by file and reason: ``path, force, month, reason, rows``."""
+    frame = con.execute("""
+        SELECT s.path, f.force, q.reason, count(DISTINCT q.line)::BIGINT AS rows
+        FROM quarantine q JOIN source_files s USING (file_id)
+        LEFT JOIN (SELECT file_id, any_value(falls_within) AS force FROM crimes
+                   GROUP BY file_id) f USING (file_id)
+        GROUP BY ALL ORDER BY ALL""").df()
+    names = frame["path"].map(lambda p: Path(p).name)
+    parts = names.str.extract(r"^(?P<month>\d{4}-\d{2})-(?P<force>.+)-street\.csv$")
+    frame["month"] = pd.to_datetime(parts["month"], format="%Y-%m", errors="coerce")
+    frame["force"] = frame["force"].fillna(parts["force"])
+    return frame[["path", "force", "month", "reason", "rows"]]
+
+
+def input_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every file the store was built from: ``kind, path, sha256, rows_*, synthetic``."""
+    return con.execute("""
+        SELECT kind, path, sha256, rows_read, rows_loaded, rows_quarantined, synthetic
+        FROM source_files ORDER BY kind, path""").df()

@@ -1,0 +1,124 @@
+"""Chapter: data quality of the police.uk files behind the report: reconciliation (rows read =
+loaded + quarantined), the stored data-quality findings (missing months, implausible volumes,
+repeated Crime IDs, quarantined rows) and rows no district can claim.
+
+Methods: :mod:`smp_analysis.methods.quality` (computed once per ingest, see
+:mod:`smp_analysis.store.quality`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..periods import ReportingPeriod
+from ..report import charts
+from ..report.context import Assessment, TopicResult, topic
+from ..report.markup import Block, Prose
+from ..report.tables import Table, table
+from ..report.words import count, join
+from ..store import quality, queries
+
+
+@dataclass(frozen=True)
+class DataQuality(TopicResult):
+    current: ReportingPeriod
+    previous: ReportingPeriod
+    files: pd.DataFrame  # police.uk files with their reconciliation counts
+    quarantine: pd.DataFrame  # path, force, month, reason, rows
+    anomalies: pd.DataFrame  # force, month, kind, detail
+    force_monthly: pd.DataFrame  # force, month, crimes, asb, rows, no_lsoa
+    unplaced: pd.DataFrame  # reason, count (assessment period)
+    period_rows: int  # rows in the assessment period
+    synthetic: bool
+
+    def summary(self) -> Block:
+        return Prose(self._reconciliation_sentence(), self._anomalies_sentence(),
+                     self._unplaced_sentence())
+
+    def figure(self) -> charts.Figure:
+        flagged = self.anomalies[self.anomalies["kind"].str.startswith("implausibly")]
+        forces = join(sorted(set(self.force_monthly["force"].astype(str))))
+        marks = ("no month is flagged" if flagged.empty else
+                 "flagged months: " + ", ".join(f"{m:%B %Y}" for m in flagged["month"]))
+        return charts.monthly_with_flags(
+            self.force_monthly, flagged, value="crimes",
+            title="Recorded crime per month (excluding ASB), whole force",
+            caption="Monthly recorded crime for each force in the data store; red rings mark "
+                    "months whose volume is implausibly low or high against neighbouring "
+                    "months.",
+            alt=f"Line chart of monthly recorded crime excluding anti-social behaviour for "
+                f"{forces}, {len(self.force_monthly)} months; {marks}.",
+            synthetic=self.synthetic)
+
+    def findings_table(self) -> Table:
+        a = self.anomalies
+        view = pd.DataFrame({
+            "Force": a["force"].astype(str),
+            "Month": [f"{m:%b %Y}" if pd.notna(m) else "–" for m in a["month"]],
+            "Finding": a["kind"], "Detail": a["detail"]})
+        return table(view, "Data-quality findings")
+
+    def quarantine_table(self) -> Table:
+        q = self.quarantine
+        view = pd.DataFrame({"File": [Path(p).name for p in q["path"]],
+                             "Reason": q["reason"], "Rows": q["rows"]})
+        return table(view, "Rows set aside, by file and reason", counts=("Rows",))
+
+    def headlines(self) -> list[str]:
+        return [self._anomalies_sentence()]
+
+    def _reconciliation_sentence(self) -> str:
+        files = self.files
+        read, loaded = int(files["rows_read"].sum()), int(files["rows_loaded"].sum())
+        quarantined = int(files["rows_quarantined"].sum())
+        status = ("Every row is accounted for" if read == loaded + quarantined
+                  else "WARNING: the counts do not reconcile")
+        return (f"The data store was built from {count(len(files))} police.uk files holding "
+                f"{count(read)} rows: {count(loaded)} were loaded and {count(quarantined)} were "
+                f"quarantined (set aside with their file, line and reason). {status}: no row "
+                "was dropped silently.")
+
+    def _anomalies_sentence(self) -> str:
+        anomalies = self.anomalies
+        if anomalies.empty:
+            return ("The checks found no missing months, implausible volumes or duplicated "
+                    "records.")
+        touching = anomalies[anomalies["month"].between(pd.Timestamp(self.previous.start),
+                                                        pd.Timestamp(self.current.end))]
+        text = (f"The checks made {count(len(anomalies))} finding(s) across the whole data "
+                f"store; {count(len(touching))} concern the two periods compared here "
+                f"({self.previous.name} and {self.current.name}).")
+        volume = touching[touching["kind"].str.startswith(("implausibly", "missing"))]
+        if len(volume):
+            listed = join([f"{m:%B %Y}" for m in sorted(set(volume["month"]))])
+            text += f" Figures for {listed} should be read with care: see the table below."
+        return text
+
+    def _unplaced_sentence(self) -> str:
+        total = int(self.unplaced["count"].sum()) if len(self.unplaced) else 0
+        if self.period_rows == 0:
+            return f"There are no records for {self.current.name}."
+        share = 100 * total / self.period_rows
+        return (f"In {self.current.name}, {count(total)} of {count(self.period_rows)} records "
+                f"({share:.1f}%) have no location or an LSOA missing from the lookup, so they "
+                "count towards force totals but not towards any district.")
+
+
+@topic
+def compute(sa: Assessment) -> DataQuality:
+    files = queries.input_files(sa.con)
+    monthly = queries.force_monthly(sa.con)
+    in_period = monthly["month"].between(pd.Timestamp(sa.current.start),
+                                         pd.Timestamp(sa.current.end))
+    return DataQuality(
+        current=sa.current, previous=sa.previous,
+        files=files[files["kind"] == "police_uk"].reset_index(drop=True),
+        quarantine=queries.quarantine_summary(sa.con),
+        anomalies=quality.stored_anomalies(sa.con),
+        force_monthly=monthly,
+        unplaced=queries.unplaced_counts(sa.con, start=sa.current.start, end=sa.current.end),
+        period_rows=int(monthly.loc[in_period, "rows"].sum()),
+        synthetic=sa.synthetic)
