@@ -62,13 +62,29 @@ GENERATOR_VERSION = 1
 __all__ = ["DISTRICTS", "FOCUS_DISTRICT", "MAIDSTONE_WARDS", "generate"]
 
 
-def generate(out: str | Path, *, seed: int = 20151, progress: bool = False) -> Path:
-    """Write the synthetic county under `out` (replaced atomically) and return `out`."""
+SCALES = ("county", "national")
+
+
+def generate(out: str | Path, *, seed: int = 20151, progress: bool = False,
+             scale: str = "county") -> Path:
+    """Write the synthetic data under `out` (replaced atomically) and return `out`.
+
+    `scale` "county" (default) writes the 13-district county every demo appendix uses;
+    "national" writes 43 forces and 325 districts, five years of monthly files at
+    realistic volumes (:mod:`smp_analysis.demo.national`), for benchmarks at national scale.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        _generate_into(tmp, seed=seed)
+        if scale == "national":
+            from .national import generate_national, write_manifest
+
+            write_manifest(tmp, generate_national(tmp, seed=seed, progress=progress))
+        else:
+            _generate_into(tmp, seed=seed)
         (tmp / SYNTHETIC_MARKER).write_text(
             "Synthetic demonstration data written by `smp demo-data`. Not real crime data.\n")
         if out.exists():
