@@ -44,6 +44,10 @@ class StoreError(RuntimeError):
     and what to do."""
 
 
+DISK_FULL_FIX = ("free some space and run the command again; nothing half-written is kept (the "
+                 "store and the outputs are updated atomically)")
+
+
 def describe(exc: BaseException) -> tuple[str, int]:
     """What the command line prints for a failure, and its exit code: 2 for bad input (files,
     params), 1 for everything else. Never a traceback; the message says what to do."""
@@ -55,8 +59,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, OSError) and exc.errno is not None:
         where = exc.filename or "a file"
         if exc.errno == errno.ENOSPC:
-            return (f"the disk is full (writing {where}): free some space and run again; "
-                    "outputs are written atomically, so the previous ones are intact"), 1
+            return f"the disk is full (writing {where}): {DISK_FULL_FIX}", 1
         if exc.errno == errno.EROFS:
             return (f"cannot write {where}: the folder is on a read-only file system; choose "
                     "another output folder (--out / --store)"), 1
@@ -69,8 +72,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
             return f"{where} is a folder, where a file was expected", 2
         return f"{exc.strerror or text} ({where})", 1
     if "No space left on device" in text:
-        return ("the disk is full: free some space and run again; outputs are written "
-                "atomically, so the previous ones are intact"), 1
+        return f"the disk is full: {DISK_FULL_FIX}", 1
     if isinstance(exc, MemoryError):
         return ("ran out of memory: close other programs, or build fewer appendices at once "
                 "(--workers 1)"), 1

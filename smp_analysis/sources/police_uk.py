@@ -242,6 +242,9 @@ def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> Read
 
 REPEATED_HEADER = ("line repeats the header row: several files were probably joined together "
                    "(split them, or delete this line)")
+REPEATED_HEADER_WITH_BOM = (
+    "line repeats the header row, with a byte-order mark (BOM, U+FEFF) before it: several "
+    "files were joined together (split them, or delete this line)")
 INNER_BOM = ("line contains a byte-order mark (BOM, U+FEFF) in the middle of the file: several "
              "files were probably joined together (split them, or delete the mark)")
 
@@ -254,18 +257,19 @@ def _one_reason_for_joined_files(frame: pd.DataFrame, problems: pd.DataFrame,
     if not inner_bom and not (frame["Month"] == "Month").any():
         return problems
     cleaned = frame.apply(lambda c: c.str.replace(BOM, "", regex=False).str.strip())
-    repeated = frame.index[(cleaned == COLUMNS).all(axis=1)]
-    with_bom = frame.index[frame.apply(lambda c: c.str.contains(BOM, regex=False)).any(axis=1)]
-    with_bom = with_bom.difference(repeated)
-    special = repeated.union(with_bom)
-    if not len(special):
+    repeated = (cleaned == COLUMNS).all(axis=1)
+    with_bom = frame.apply(lambda c: c.str.contains(BOM, regex=False)).any(axis=1)
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    reasons[with_bom] = INNER_BOM
+    reasons[repeated] = REPEATED_HEADER
+    reasons[repeated & with_bom] = REPEATED_HEADER_WITH_BOM
+    reasons = reasons.dropna()
+    if not len(reasons):
         return problems
     return pd.concat([
-        problems[~problems["line"].isin(special)],
-        pd.DataFrame({"line": repeated, "column": None, "reason": REPEATED_HEADER,
-                      "value": None}),
-        pd.DataFrame({"line": with_bom, "column": None, "reason": INNER_BOM, "value": None}),
-    ])
+        problems[~problems["line"].isin(reasons.index)],
+        pd.DataFrame({"line": reasons.index, "column": None, "reason": reasons.to_numpy(),
+                      "value": None})])
 
 
 def _arrow_file_is_clean(path: Path, table: pa.Table) -> bool:

@@ -192,8 +192,7 @@ def _check_is_duckdb(path: Path) -> None:
 def open_problem(path: Path, exc: Exception) -> str:
     """One line saying what went wrong opening or using the store, and the fix."""
     text = str(exc)
-    lock = re.search(r"Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?: by user \S+)?\.",
-                     text)
+    lock = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", text)
     if lock or "Could not set lock" in text:
         holder = f" (process {lock.group(2)}, {Path(lock.group(1)).name})" if (
             lock and lock.group(2)) else ""
@@ -204,8 +203,9 @@ def open_problem(path: Path, exc: Exception) -> str:
         return (f"the store {path} is already open in this process in another mode (e.g. a "
                 "notebook's read-only connection): close that connection (con.close()) first")
     if "No space left" in text:
-        return (f"the disk holding {path} is full: free some space and run again (the store "
-                "was left as it was before this run)")
+        from ..errors import DISK_FULL_FIX
+
+        return f"the disk holding {path} is full: {DISK_FULL_FIX}"
     if "not a valid DuckDB database" in text or "Corrupt database" in text or (
             "Could not read enough bytes" in text) or "checksum" in text:
         return (f"the store {path} is damaged ({text.splitlines()[0][:120]}): move it aside "

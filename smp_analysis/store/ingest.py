@@ -314,7 +314,9 @@ def _problem_outcome(read: _Read) -> FileOutcome:
         return FileOutcome(path, read.sha, "skipped",
                            note="not a police.uk street-level file: its header is not the "
                            "police.uk one")
-    return FileOutcome(path, read.sha, "failed", error=str(exc))
+    problems = getattr(exc, "problems", [])
+    return FileOutcome(path, read.sha, "failed",
+                       error=str(problems[0]) if len(problems) == 1 else str(exc))
 
 
 PART_DICTIONARY_COLUMNS = ["month", "reported_by", "falls_within", "crime_type",
