@@ -274,19 +274,19 @@ def test_broken_links_loops_and_folders_named_like_csv_are_reported_per_entry(ca
 
 
 def test_permission_denied_is_reported_for_that_file_only(capsys, tmp_path, monkeypatch):
-    import smp_analysis.store.ingest as ingest
+    import smp_analysis.store.parts as parts
 
     folder = tmp_path / "p"
     street_file(folder, 3, "2019-01")
     locked = street_file(folder, 4, "2019-02")
-    real = ingest.read_input
+    real = parts.read_input
 
     def read_input(path):
         if path == locked:
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)
 
-    monkeypatch.setattr(ingest, "read_input", read_input)
+    monkeypatch.setattr(parts, "read_input", read_input)
     run = _ingest(capsys, tmp_path, folder)
     assert run.code == 1
     assert f"{locked}: cannot be read: permission denied" in run.err

@@ -172,7 +172,7 @@ def test_concurrent_ingests_never_corrupt_the_store(tmp_path):
 
 
 def test_a_full_disk_leaves_the_store_as_it_was(capsys, loaded, monkeypatch):
-    import smp_analysis.store.ingest as ingest
+    import smp_analysis.store.parts as parts
 
     store_path, folder = loaded
     street_file(folder, 4, "2019-04")
@@ -182,7 +182,7 @@ def test_a_full_disk_leaves_the_store_as_it_was(capsys, loaded, monkeypatch):
     def full(rows, part):
         raise OSError(errno.ENOSPC, "No space left on device", str(part))
 
-    monkeypatch.setattr(ingest, "write_part", full)
+    monkeypatch.setattr(parts, "write_part", full)
     run = smp(capsys, "ingest", "police-uk", folder, "--store", store_path)
     assert run.code == 1 and "the disk is full" in run.err and "free some space" in run.err
     assert len(run.err.strip().splitlines()) == 1

@@ -310,8 +310,6 @@ def _records_fast(path: Path, data: bytes) -> pa.Table | None:
     except UnicodeDecodeError:
         return None
     check_header_line(path, header_text, COLUMNS, head_lines(data))
-    if data.find(b"\xef\xbb\xbf", 3) >= 0:
-        return None  # a byte-order mark mid-file: the slow path names its line
     try:
         # Arrow checks UTF-8 and field counts itself: any irregular row raises, and the slow
         # path then reports it with its line number

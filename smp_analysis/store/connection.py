@@ -99,9 +99,10 @@ def part_is_intact(part: Path) -> bool:
 def broken_parts(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
     """Registered police.uk files whose part is missing or damaged: file_id -> problem."""
     broken = {}
+    folder = parts_dir(con)
     for (file_id,) in con.execute("SELECT file_id FROM source_files WHERE kind = 'police_uk' "
                                   "ORDER BY file_id").fetchall():
-        part = _part(con, file_id)
+        part = folder / f"{int(file_id)}.parquet"
         if not part.exists():
             broken[file_id] = "its Parquet part is missing"
         elif not part_is_intact(part):
@@ -122,7 +123,8 @@ def _create_crimes_view(con: duckdb.DuckDBPyConnection, *, strict: bool = True) 
             f"the store {database_path(con)} is damaged: {count} police.uk file(s) have lost "
             f"their stored rows (e.g. {path[0]}: {problem}); run `smp store repair --store "
             f"{database_path(con)}` (or `smp ingest police-uk`), which re-reads the files")
-    parts = [str(_part(con, i)) for i in ids if i not in broken]
+    folder = parts_dir(con)
+    parts = [str(folder / f"{int(i)}.parquet") for i in ids if i not in broken]
     source = (f"read_parquet([{', '.join(_sql_string(p) for p in parts)}])" if parts
               else "crimes_schema")
     con.execute(f"CREATE OR REPLACE TEMP VIEW crimes AS SELECT {CRIME_COLUMNS} FROM {source}")

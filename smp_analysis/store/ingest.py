@@ -18,9 +18,7 @@ is read again from its path when the file is still there (status ``repaired``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import os
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,22 +26,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 from tqdm.auto import tqdm
 
 from ..errors import InputError, Problem
-from ..sources._csv import NotThisFormat, read_input
+from ..sources._csv import NotThisFormat
 from ..sources.discover import Candidate, discover
-from ..sources.police_uk import parse_street_csv
 from . import overlaps
-from .connection import _create_crimes_view, _part, broken_parts, is_synthetic, parts_dir
+from .connection import _create_crimes_view, broken_parts, is_synthetic, parts_dir
 from .extracts import (  # noqa: F401 - the store's writing API lives in one namespace
     REFERENCE_READERS,
     VICTIM_READERS,
     load_reference,
     load_victim_extract,
 )
+from .parts import PART_DICTIONARY_COLUMNS, Read, read_one, write_part  # noqa: F401
 
 IN_STORE = ("loaded", "replaced", "unchanged", "repaired")
 
@@ -146,11 +142,13 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
     # that fails part-way leaves the store exactly as it was.
     con.execute("BEGIN TRANSACTION")
     try:
-        run = _Run(con, outcomes, written, replaced, broken)
+        run = _Run(con, outcomes, written, replaced, broken, len(candidates))
         for file_id, path, problem in lost:
             run.forget_lost(file_id, path, problem)
         run.replacements.extend(overlaps.resolve_all(con, run))
+        run.reload()
         run.ingest(candidates, progress=progress, workers=workers)
+        run.flush()
     except BaseException:
         con.execute("ROLLBACK")
         for part in written:
@@ -169,17 +167,63 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
 
 
 class _Run:
-    """The state of one ingest transaction: outcomes so far and parts written or retired."""
+    """The state of one ingest transaction: the register as it stands (kept in memory, so the
+    per-file work needs no query), outcomes so far, and parts written or retired.
 
-    def __init__(self, con, outcomes, written, replaced, broken):
+    New registrations are inserted in batches (a query costs tens of milliseconds when the
+    parsing threads keep the cores busy); :meth:`flush` writes them before anything reads the
+    register from the database (an overlap to resolve, the commit).
+    """
+
+    def __init__(self, con, outcomes, written, replaced, broken, n_ids: int):
         self.con, self.outcomes, self.written, self.replaced = con, outcomes, written, replaced
         self.broken = set(broken)
+        self.folder = parts_dir(con)
         self.replacements: list[overlaps.Replacement] = []
         self.by_file_id: dict[int, FileOutcome] = {}
         self.seen: dict[str, str] = {}
+        self.pending_files: list[tuple] = []
+        self.pending_months: list[tuple] = []
+        self.ids = iter([i for (i,) in con.execute(
+            "SELECT nextval('file_ids') FROM range(?)", [max(n_ids, 1)]).fetchall()])
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the register into memory (at the start, and after resolving an overlap)."""
+        self.flush()
+        self.files = {fid: (path, sha, (read, loaded, quarantined), reasons)
+                      for fid, path, sha, read, loaded, quarantined, reasons in self.con.execute(
+                          "SELECT file_id, path, sha256, rows_read, rows_loaded, "
+                          "rows_quarantined, reasons FROM source_files "
+                          "WHERE kind = 'police_uk'").fetchall()}
+        self.months = {(force, month): fid for fid, force, month in self.con.execute(
+            "SELECT file_id, force, month FROM file_months").fetchall()}
+        self.superseded = {sha: note for sha, note in overlaps.superseded_notes(self.con)}
+
+    def part(self, file_id: int) -> Path:
+        return self.folder / f"{int(file_id)}.parquet"
 
     def new_file_id(self) -> int:
-        return self.con.execute("SELECT nextval('file_ids')").fetchone()[0]
+        file_id = next(self.ids, None)
+        if file_id is None:
+            file_id = self.con.execute("SELECT nextval('file_ids')").fetchone()[0]
+        return file_id
+
+    def flush(self) -> None:
+        if self.pending_files:
+            self.con.execute(
+                "INSERT INTO source_files (file_id, path, sha256, kind, rows_read, rows_loaded, "
+                "rows_quarantined, reasons, synthetic, ingested_at, modified_ns) "
+                "SELECT * FROM (VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"]
+                                                    * len(self.pending_files)) + ")",
+                [v for row in self.pending_files for v in row])
+            self.pending_files.clear()
+        if self.pending_months:
+            self.con.execute(
+                "INSERT INTO file_months SELECT * FROM (VALUES "
+                + ", ".join(["(?, ?, ?, ?)"] * len(self.pending_months)) + ")",
+                [v for row in self.pending_months for v in row])
+            self.pending_months.clear()
 
     def forget_lost(self, file_id: int, path: str, problem: str) -> None:
         """A registered file whose rows were lost and which is no longer on disk."""
@@ -190,19 +234,20 @@ class _Run:
             "file again and ingest it"))
 
     def drop_file(self, file_id: int) -> None:
+        self.flush()
         for table in ("quarantine", "file_months", "source_files"):
             self.con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
-        self.replaced.append(_part(self.con, file_id))
+        self.files.pop(file_id, None)
+        self.months = {k: v for k, v in self.months.items() if v != file_id}
+        self.replaced.append(self.part(file_id))
 
     def ingest(self, candidates: list[Candidate], *, progress: bool, workers: int) -> None:
-        con = self.con
-        known = frozenset(sha for sha, file_id in con.execute(
-            "SELECT sha256, file_id FROM source_files WHERE kind = 'police_uk'").fetchall()
-            if file_id not in self.broken) | overlaps.superseded_shas(con)
+        known = frozenset(sha for fid, (_, sha, _, _) in self.files.items()
+                          if fid not in self.broken) | frozenset(self.superseded)
 
         def submit(candidate: Candidate):
             file_id = self.new_file_id()
-            return pool.submit(_read_one, candidate, known, _part(con, file_id), file_id)
+            return pool.submit(read_one, candidate, known, self.part(file_id), file_id)
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             pending: deque = deque()
@@ -222,15 +267,15 @@ class _Run:
                         pending.append(submit(nxt))
                     self.register(read)
                     bar.update()
+        self.flush()
 
-    def register(self, read: _Read) -> None:
+    def register(self, read: Read) -> None:
         path, sha = str(read.candidate.path), read.sha
         outcome = self._known_outcome(path, sha)
         if outcome is None and isinstance(read.parsed, Exception):
             outcome = _problem_outcome(read)
         if outcome is None and read.parsed is None:  # known at the start, gone since: read it
-            read = _read_one(read.candidate, frozenset(), _part(self.con, read.file_id),
-                             read.file_id)
+            read = read_one(read.candidate, frozenset(), self.part(read.file_id), read.file_id)
             if read.part is not None:
                 self.written.append(read.part)
             outcome = _problem_outcome(read) if isinstance(read.parsed, Exception) else None
@@ -244,49 +289,50 @@ class _Run:
     def _known_outcome(self, path: str, sha: str) -> FileOutcome | None:
         if not sha:
             return None
-        stored = self.con.execute(
-            "SELECT file_id, path, rows_read, rows_loaded, rows_quarantined, reasons FROM "
-            "source_files WHERE sha256 = ? AND kind = 'police_uk' ORDER BY file_id",
-            [sha]).fetchall()
-        stored = [s for s in stored if s[0] not in self.broken]
-        same = [s for s in stored if s[1] == path]
+        stored = sorted((fid, f) for fid, f in self.files.items()
+                        if f[1] == sha and fid not in self.broken)
+        same = [(fid, f) for fid, f in stored if f[0] == path]
         if same:
-            file_id, _, read, loaded, quarantined, reasons = same[0]
-            outcome = FileOutcome(path, sha, "unchanged", read, loaded, quarantined,
-                                  json.loads(reasons or "{}"))
+            file_id, (_, _, counts, reasons) = same[0]
+            outcome = FileOutcome(path, sha, "unchanged", *counts, json.loads(reasons or "{}"))
             self.by_file_id[file_id] = outcome
             return outcome
         if stored:
             return FileOutcome(path, sha, "duplicate",
-                               note=f"same content as {stored[0][1]}, loaded once")
+                               note=f"same content as {stored[0][1][0]}, loaded once")
         if sha in self.seen:
             return FileOutcome(path, sha, "duplicate",
                                note=f"same content as {self.seen[sha]}, loaded once")
-        holder = overlaps.superseded_by(self.con, sha)
-        if holder is not None:
-            return FileOutcome(path, sha, "superseded", note=holder)
+        if sha in self.superseded:
+            return FileOutcome(path, sha, "superseded", note=self.superseded[sha])
         return None
 
-    def _store(self, read: _Read) -> FileOutcome:
+    def _store(self, read: Read) -> FileOutcome:
         """Register a parsed file (its part is already written) and retire older versions."""
-        con, result, path = self.con, read.parsed, str(read.candidate.path)
-        previous = con.execute(
-            "SELECT file_id, sha256 FROM source_files WHERE path = ? AND kind = 'police_uk'",
-            [path]).fetchall()
+        result, path = read.parsed, str(read.candidate.path)
+        previous = [(fid, f[1]) for fid, f in self.files.items() if f[0] == path]
         for old_id, _ in previous:
             self.drop_file(old_id)
             self.by_file_id.pop(old_id, None)
         status = ("repaired" if previous and all(s == read.sha for _, s in previous)
                   else "replaced" if previous else "loaded")
-        register_file(con, path, read.sha, "police_uk",
-                      (result.rows_read, result.rows_loaded, result.rows_quarantined),
-                      result.reasons, file_id=read.file_id, modified_ns=read.modified_ns)
-        _store_quarantine(con, result.quarantine, read.file_id)
-        overlaps.record_months(con, read.file_id, read.months)
-        outcome = FileOutcome(path, read.sha, status, result.rows_read, result.rows_loaded,
-                              result.rows_quarantined, result.reasons)
+        counts = (result.rows_read, result.rows_loaded, result.rows_quarantined)
+        reasons = json.dumps(result.reasons, sort_keys=True)
+        self.pending_files.append((read.file_id, path, read.sha, "police_uk", *counts, reasons,
+                                   is_synthetic(path), dt.datetime.now(), read.modified_ns))
+        self.files[read.file_id] = (path, read.sha, counts, reasons)
+        _store_quarantine(self.con, result.quarantine, read.file_id)
+        outcome = FileOutcome(path, read.sha, status, *counts, result.reasons)
         self.by_file_id[read.file_id] = outcome
-        self.replacements.extend(overlaps.resolve(con, read.file_id, self))
+        clashes = {self.months[(force, month)] for force, month, _ in read.months
+                   if (force, month) in self.months}
+        self.pending_months.extend((read.file_id, *m) for m in read.months)
+        if clashes:
+            self.flush()
+            self.replacements.extend(overlaps.resolve(self.con, read.file_id, self))
+            self.reload()
+        else:
+            self.months.update({(force, month): read.file_id for force, month, _ in read.months})
         return outcome
 
     # called back by overlaps when a file loses force-months to a newer one
@@ -308,7 +354,7 @@ class _Run:
             self.by_file_id[new_id] = outcome
 
 
-def _problem_outcome(read: _Read) -> FileOutcome:
+def _problem_outcome(read: Read) -> FileOutcome:
     exc, path = read.parsed, str(read.candidate.path)
     if isinstance(exc, NotThisFormat) and not read.candidate.must_be_street:
         return FileOutcome(path, read.sha, "skipped",
@@ -317,83 +363,6 @@ def _problem_outcome(read: _Read) -> FileOutcome:
     problems = getattr(exc, "problems", [])
     return FileOutcome(path, read.sha, "failed",
                        error=str(problems[0]) if len(problems) == 1 else str(exc))
-
-
-PART_DICTIONARY_COLUMNS = ["month", "reported_by", "falls_within", "crime_type",
-                           "last_outcome_category", "lsoa_code", "lsoa_name", "context", "file_id"]
-
-
-@dataclass
-class _Read:
-    candidate: Candidate
-    sha: str
-    parsed: object  # ReadResult | Exception | None (known bytes: not parsed)
-    part: Path | None
-    file_id: int
-    modified_ns: int = 0
-    months: list[tuple[str, dt.date, int]] = field(default_factory=list)
-
-
-def _read_one(candidate: Candidate, known: frozenset[str], part: Path, file_id: int) -> _Read:
-    """Worker: read, hash, validate, and write the file's rows as a Parquet part.
-
-    Problems of the file (unreadable, not UTF-8, wrong header, a bug met by odd content) come
-    back as the outcome's exception; problems of the store (a full disk) propagate and stop
-    the run, which then leaves the store as it was.
-    """
-    path = candidate.path
-    try:
-        modified_ns = os.stat(path).st_mtime_ns
-        data = read_input(path)
-    except InputError as exc:
-        return _Read(candidate, "", exc, None, file_id)
-    except OSError as exc:
-        return _Read(candidate, "", InputError(Problem(str(path), _os_reason(exc))), None,
-                     file_id)
-    sha = hashlib.sha256(data).hexdigest()
-    if sha in known:
-        return _Read(candidate, sha, None, None, file_id, modified_ns)
-    try:
-        result = parse_street_csv(path, data, sha)
-    except InputError as exc:
-        return _Read(candidate, sha, exc, None, file_id, modified_ns)
-    except Exception as exc:  # noqa: BLE001 - one odd file must never stop the others
-        return _Read(candidate, sha, InputError(Problem(
-            str(path), f"could not be read ({type(exc).__name__}: {exc}); check that it is a "
-            "police.uk street-level CSV")), None, file_id, modified_ns)
-    rows = result.table.append_column("file_id", pa.array(
-        np.full(result.table.num_rows, file_id, dtype=np.int32)))
-    write_part(rows, part)
-    return _Read(candidate, sha, result, part, file_id, modified_ns,
-                 overlaps.months_of(result.table))
-
-
-def write_part(rows: pa.Table, part: Path) -> None:
-    import pyarrow.parquet as pq
-
-    tmp = part.with_suffix(".tmp")
-    try:
-        # lz4, dictionary encoding only for the repetitive text columns and statistics only
-        # where queries filter (month, file): the cheapest write we measured; parts are
-        # ~35 MB per 500,000 rows
-        pq.write_table(rows, tmp, compression="lz4", use_dictionary=PART_DICTIONARY_COLUMNS,
-                       write_statistics=["month", "file_id"])
-        tmp.replace(part)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _os_reason(exc: OSError) -> str:
-    import errno
-
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "cannot be read: permission denied (check the file's permissions, e.g. chmod u+r)"
-    if exc.errno == errno.EISDIR:
-        return "is a folder, not a file"
-    if exc.errno == errno.ENOENT:
-        return "disappeared while the run was reading the folder"
-    return f"cannot be read: {exc.strerror or exc}"
 
 
 def _store_quarantine(con: duckdb.DuckDBPyConnection, quarantine, file_id: int) -> None:

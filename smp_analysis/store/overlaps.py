@@ -66,6 +66,11 @@ def months_of(table: pa.Table) -> list[tuple[str, dt.date, int]]:
         return []
     reported = table["reported_by"]
     force = pc.if_else(pc.equal(reported, ""), table["falls_within"], reported)
+    month = table["month"]
+    # the usual file: one force, one month (two cheap comparisons instead of a group-by)
+    if (pc.all(pc.equal(force, force[0])).as_py() and pc.all(pc.equal(month, month[0])).as_py()
+            and force[0].is_valid):
+        return [(force[0].as_py(), month[0].as_py(), table.num_rows)]
     grouped = pa.table({"force": pc.fill_null(force, ""), "month": table["month"]}).group_by(
         ["force", "month"]).aggregate([([], "count_all")])
     return list(zip(grouped["force"].to_pylist(), grouped["month"].to_pylist(),
@@ -79,21 +84,15 @@ def record_months(con: duckdb.DuckDBPyConnection, file_id: int,
                         [(file_id, force, month, rows) for force, month, rows in months])
 
 
-def superseded_shas(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    """Contents known to be wholly held by a newer file that is still in the store."""
+def superseded_notes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(sha256, note) of contents wholly held by a newer file that is still in the store."""
     con.execute("DELETE FROM superseded_files WHERE by_file_id NOT IN "
                 "(SELECT file_id FROM source_files)")
-    return frozenset(s for (s,) in con.execute("SELECT sha256 FROM superseded_files").fetchall())
-
-
-def superseded_by(con: duckdb.DuckDBPyConnection, sha: str) -> str | None:
-    """The note for a content wholly held by a newer stored file, or None."""
-    row = con.execute(
-        "SELECT s.force_months, f.path FROM superseded_files s JOIN source_files f "
-        "ON f.file_id = s.by_file_id WHERE s.sha256 = ? LIMIT 1", [sha]).fetchone()
-    if row is None:
-        return None
-    return f"{row[0]} is held from the newer file {row[1]}, so this file was not loaded"
+    return [(sha, f"{months} is held from the newer file {path}, so this file was not loaded")
+            for sha, months, path in con.execute(
+                "SELECT s.sha256, any_value(s.force_months), any_value(f.path) "
+                "FROM superseded_files s JOIN source_files f ON f.file_id = s.by_file_id "
+                "GROUP BY s.sha256").fetchall()]
 
 
 def resolve(con: duckdb.DuckDBPyConnection, file_id: int, run) -> list[Replacement]:
@@ -172,7 +171,7 @@ def _trim(con, loser: _File, shared, run, note: str) -> int:
     valid until the run commits, so a failed run still leaves the store as it was)."""
     import pyarrow.parquet as pq
 
-    from .ingest import write_part
+    from .parts import write_part
 
     table = pq.read_table(_part(con, loser.file_id))
     reported = table["reported_by"]
