@@ -83,10 +83,10 @@ def test_key_comes_from_environment_or_file(tmp_path, monkeypatch):
         load_key(None)
     key_file = tmp_path / "k"
     key_file.write_text("short")
+    key_file.chmod(0o600)
     with pytest.raises(KeyError_, match="at least 16"):
         load_key(key_file)
     key_file.write_text("9d1f4b7a2c6e8f03b5a7d9c1e3f5a7b9\n")
-    key_file.chmod(0o600)
     assert load_key(key_file) == b"9d1f4b7a2c6e8f03b5a7d9c1e3f5a7b9"
     monkeypatch.setenv(KEY_ENV, "e4c2a0f8d6b4e2c0a8f6d4b2e0c8a6f4")
     assert load_key(key_file) == b"e4c2a0f8d6b4e2c0a8f6d4b2e0c8a6f4"
