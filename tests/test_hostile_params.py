@@ -210,3 +210,14 @@ def test_joined_chapters_get_unique_stable_cell_ids():
     assert len(set(ids)) == len(ids) == 4
     assert ids == [c.id for c in second.cells]
     nbformat.validate(first)
+
+
+def test_the_same_chart_gives_the_same_png_bytes():
+    """No timestamp or software version in the image: same inputs, byte-identical HTML."""
+    from smp_analysis.report import charts
+
+    table = pd.DataFrame({"percent_change": [-5.0, 3.0]}, index=["A", "B"])
+    pngs = [charts.change_bars(table, title="t", caption="c", alt="a", synthetic=True).png
+            for _ in range(2)]
+    assert pngs[0] == pngs[1]
+    assert b"tIME" not in pngs[0] and b"Software" not in pngs[0]
