@@ -38,10 +38,11 @@ def pandas_baseline(files: list[Path]) -> tuple[int, float]:
 
 def ours(files: list[Path], store_path: Path) -> tuple[int, float]:
     from smp_analysis import store
+    from smp_analysis.store.ingest import ingest_police_uk
 
     start = time.perf_counter()
     con = store.connect(store_path)
-    report = store.ingest_police_uk(con, files)
+    report = ingest_police_uk(con, files)
     con.close()
     seconds = time.perf_counter() - start
     assert not report.failed
@@ -65,10 +66,11 @@ import resource, sys, tempfile, json
 sys.path.insert(0, {str(PROJECT)!r})
 from pathlib import Path
 from smp_analysis import store
+from smp_analysis.store.ingest import ingest_police_uk
 files = sorted(Path({str(SOURCE)!r}).rglob('*-street.csv'))[:{n_files}]
 with tempfile.TemporaryDirectory() as tmp:
     con = store.connect(Path(tmp) / 's.duckdb')
-    store.ingest_police_uk(con, files)
+    ingest_police_uk(con, files)
     con.close()
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 """
