@@ -11,11 +11,14 @@ import gzip
 import json
 import os
 import threading
+from pathlib import Path
 
 import pytest
 from _hostile import HEADER, crime_row, files_in, smp, store_dump, store_rows, street_file
 
 from smp_analysis.sources._csv import MAX_FIELD_CHARS
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def _ingest(capsys, tmp_path, *paths):
@@ -368,3 +371,22 @@ def test_a_duplicated_column_is_named(capsys, tmp_path):
     bad.write_text(HEADER + ",Month\n" + crime_row(1) + ",2019-01\n")
     run = _ingest(capsys, tmp_path, bad)
     assert run.code == 1 and "column 'Month': the column appears more than once" in run.err
+
+
+def test_the_pipeline_names_each_bad_entry_and_loads_the_rest(tmp_path, demo_dir):
+    from smp_analysis.params import load_params
+    from smp_analysis.pipeline import PrepareError, prepare_store
+
+    folder = tmp_path / "p"
+    street_file(folder, 3, "2014-01")
+    (folder / "2014-02-kent-street.csv").symlink_to(folder / "gone.csv")
+    text = (PROJECT / "params" / "2015-16.yaml").read_text()
+    text = text.replace("../data/smp-demo.duckdb", str(tmp_path / "s.duckdb"))
+    text = text.replace("../data/demo/police_uk", str(folder))
+    text = text.replace("../data/demo", str(demo_dir))
+    params_path = tmp_path / "params.yaml"
+    params_path.write_text(text)
+    with pytest.raises(PrepareError) as info:
+        prepare_store(load_params(params_path))
+    assert f"{folder / '2014-02-kent-street.csv'}: a broken symbolic link" in str(info.value)
+    assert store_rows(tmp_path / "s.duckdb") == 3
