@@ -75,6 +75,11 @@ def _print_ingest(report) -> None:
         for r in report.replacements:
             print(f"  {r.force} {r.month}: kept {r.kept}; replaced {r.replaced} "
                   f"({r.rows_replaced:,} rows); {r.why}")
+    repaired = [f for f in report.files if f.note and f.status == "repaired"]
+    if repaired:
+        print("\nRepaired:")
+        for f in repaired:
+            print(f"  {f.path}: {f.note}")
     notes = [f for f in report.files if f.note and f.status in ("duplicate", "superseded")]
     if notes:
         print("\nNot loaded again:")

@@ -277,3 +277,27 @@ def test_the_lock_message_is_quick(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("file_kept", [True, False])
+def test_a_store_holding_a_future_month_heals(capsys, tmp_path, monkeypatch, file_kept):
+    """Stores made before future months were quarantined hold them, and every later step
+    failed, even after the file was deleted: check names it, the next ingest heals it."""
+    import smp_analysis.sources.police_uk as police_uk
+
+    folder = tmp_path / "p"
+    street_file(folder, 5, "2019-01")
+    future = street_file(folder, 2, "2099-01")
+    monkeypatch.setattr(police_uk, "latest_month", lambda today=None: "2100-12")
+    store_path = tmp_path / "s.duckdb"
+    smp(capsys, "ingest", "police-uk", folder, "--store", store_path)  # as an old version did
+    monkeypatch.undo()
+    assert store_rows(store_path) == 7
+    check = smp(capsys, "store", "check", "--store", store_path)
+    assert check.code == 1 and f"{future}: holds rows dated 2099-01" in check.out
+    if not file_kept:
+        future.unlink()
+    run = smp(capsys, "ingest", "police-uk", folder, "--store", store_path)
+    assert run.code == 0 and "repaired" in run.out
+    assert store_rows(store_path) == 5
+    assert smp(capsys, "store", "check", "--store", store_path).code == 0

@@ -39,7 +39,8 @@ def check(path: str | Path) -> list[Finding]:
             raise
         con = duckdb.connect(str(path), read_only=True)
     try:
-        return [*_tables(con), *_parts(con), *_sources(con), *_overlaps(con), *_key(con)]
+        return [*_tables(con), *_parts(con), *_sources(con), *_overlaps(con), *_months(con),
+                *_key(con)]
     finally:
         con.close()
 
@@ -136,6 +137,23 @@ def _overlaps(con) -> list[Finding]:
         "ORDER BY ALL").fetchall()
     return [Finding("problem", f"{force} {month:%Y-%m} is stored from {n} files; `smp ingest "
                     "police-uk` keeps the newer file only") for force, month, n in twice]
+
+
+def _months(con) -> list[Finding]:
+    from ..sources.police_uk import EARLIEST_MONTH, latest_month
+
+    try:
+        rows = con.execute(
+            "SELECT any_value(s.path), string_agg(DISTINCT strftime(c.month, '%Y-%m'), ', ') "
+            "FROM crimes c JOIN source_files s USING (file_id) WHERE c.month > ?::DATE OR "
+            "c.month < ?::DATE GROUP BY c.file_id ORDER BY 1",
+            [f"{latest_month()}-01", f"{EARLIEST_MONTH}-01"]).fetchall()
+    except duckdb.Error:  # parts unreadable: reported by _parts
+        return []
+    return [Finding("problem", f"{source}: holds rows dated {dated} (in the future or before "
+                    "2000), which later steps cannot use; `smp store repair` reads the file "
+                    "again (such rows are quarantined now) or removes them when the file is "
+                    "gone") for source, dated in rows]
 
 
 def _key(con) -> list[Finding]:

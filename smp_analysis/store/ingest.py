@@ -32,7 +32,8 @@ from ..errors import InputError, Problem
 from ..sources._csv import NotThisFormat
 from ..sources.discover import Candidate, discover
 from . import overlaps
-from .connection import _create_crimes_view, broken_parts, is_synthetic, parts_dir
+from .connection import _create_crimes_view, broken_parts, is_synthetic, part_is_intact, parts_dir
+from .connection import _part as run_part
 from .extracts import (  # noqa: F401 - the store's writing API lives in one namespace
     REFERENCE_READERS,
     VICTIM_READERS,
@@ -116,6 +117,10 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
     paths = [Path(p) for p in paths]
     found = discover(paths)
     broken = broken_parts(con)
+    impossible = overlaps.out_of_range(con)
+    for file_id, months in impossible.items():  # read again: such rows are quarantined now
+        broken.setdefault(file_id, "it holds rows dated " + ", ".join(
+            f"{m:%Y-%m}" for _, m, _ in months) + " (impossible months)")
     if not found.candidates and not repair_only:
         raise InputError(
             [Problem(str(p), "no police.uk street-level CSV file (.csv or .csv.gz) found here")
@@ -127,12 +132,15 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
     candidates = list(found.candidates)
     listed = {str(c.path) for c in candidates}
     lost: list[tuple[int, str, str]] = []
+    trim: list[tuple[int, str]] = []
     for file_id, problem in broken.items():
         (path,) = con.execute("SELECT path FROM source_files WHERE file_id = ?",
                               [file_id]).fetchone()
         if Path(path).is_file():
             if path not in listed:
                 candidates.append(Candidate(Path(path), True))
+        elif file_id in impossible and part_is_intact(run_part(con, file_id)):
+            trim.append((file_id, path))
         else:
             lost.append((file_id, path, problem))
     written: list[Path] = []  # parts of this run
@@ -145,6 +153,9 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
         run = _Run(con, outcomes, written, replaced, broken, len(candidates))
         for file_id, path, problem in lost:
             run.forget_lost(file_id, path, problem)
+        for file_id, path in trim:
+            note = overlaps.drop_bad_months(con, file_id, impossible[file_id], run)
+            outcomes.append(FileOutcome(path, "", "repaired", note=note))
         run.replacements.extend(overlaps.resolve_all(con, run))
         run.reload()
         run.ingest(candidates, progress=progress, workers=workers)
@@ -155,7 +166,7 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
             part.unlink(missing_ok=True)
         raise
     if any(o.status in ("loaded", "replaced", "repaired", "superseded") for o in outcomes) or (
-            lost or run.replacements):
+            lost or trim or run.replacements):
         # stored data-quality findings describe the old contents (see quality.refresh)
         con.execute("DROP TABLE IF EXISTS anomalies")
     con.execute("COMMIT")

@@ -200,3 +200,33 @@ def _trim(con, loser: _File, shared, run, note: str) -> int:
     run.replaced.append(_part(con, loser.file_id))
     run.file_trimmed(loser.file_id, new_id, rows, note)
     return new_id
+
+
+def out_of_range(con: duckdb.DuckDBPyConnection) -> dict[int, list[tuple[str, dt.date, int]]]:
+    """Force-months dated in the future or before 2000, by file: stored by versions that did
+    not quarantine such rows (they broke every later step)."""
+    from ..sources.police_uk import EARLIEST_MONTH, latest_month
+
+    found: dict[int, list] = {}
+    for file_id, force, month, rows in con.execute(
+            "SELECT file_id, force, month, rows FROM file_months WHERE month > ?::DATE "
+            "OR month < ?::DATE ORDER BY ALL",
+            [f"{latest_month()}-01", f"{EARLIEST_MONTH}-01"]).fetchall():
+        found.setdefault(file_id, []).append((force, month, rows))
+    return found
+
+
+def drop_bad_months(con: duckdb.DuckDBPyConnection, file_id: int, months, run) -> str:
+    """Remove a gone file's rows of impossible months; returns the note for the report."""
+    loser = _info(con, file_id)
+    labels = ", ".join(f"{month:%Y-%m}" for _, month, _ in months)
+    rows = sum(r for _, _, r in months)
+    note = (f"{rows:,} stored row(s) dated {labels} (impossible months) were removed; the file "
+            "is no longer there to be read again")
+    total = con.execute("SELECT count(*) FROM file_months WHERE file_id = ?",
+                        [file_id]).fetchone()[0]
+    if total == len(months):
+        run.drop_file(file_id)
+    else:
+        _trim(con, loser, months, run, note)
+    return note
