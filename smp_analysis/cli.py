@@ -9,8 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import InputError
-
 
 def _demo_data(args: argparse.Namespace) -> int:
     from .demo import generate
@@ -35,10 +33,9 @@ def _check_params(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from . import store
-    from .atomic import write_text_atomic
     from .store import ingest, quality
 
-    missing = [str(p) for p in args.paths if not Path(p).exists()]
+    missing = [str(p) for p in args.paths if not (Path(p).exists() or Path(p).is_symlink())]
     if missing:
         print(f"smp: not found: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -48,28 +45,67 @@ def _ingest(args: argparse.Namespace) -> int:
         anomalies = quality.refresh(con)
     finally:
         con.close()
-    width = max((len(Path(f.path).name) for f in report.files), default=4)
-    print(f"{'file':<{width}}  {'status':<9} {'read':>9} {'loaded':>9} {'quarantined':>11}")
-    for f in report.files:
-        print(f"{Path(f.path).name:<{width}}  {f.status:<9} {f.rows_read:>9,} "
-              f"{f.rows_loaded:>9,} {f.rows_quarantined:>11,}")
-    for f in report.failed:
-        print(f"ERROR {f.error}", file=sys.stderr)
-    totals = report.totals()
-    print(f"{'total':<{width}}  {'':<9} {totals['rows_read']:>9,} {totals['rows_loaded']:>9,} "
-          f"{totals['rows_quarantined']:>11,}")
+    _print_ingest(report)
     if len(anomalies):
         print(f"\n{len(anomalies)} data-quality finding(s):")
         for r in anomalies.itertuples():
             month = f"{r.month:%Y-%m}" if r.month == r.month else "-"
             print(f"  {r.force} {month} {r.kind}: {r.detail}")
-    report_path = Path(args.store).with_name("ingest-report.json")
     document = {**report.to_json(), "anomalies": quality.anomalies_json(anomalies)}
-    write_text_atomic(report_path, json.dumps(document, indent=2) + "\n")
-    print(f"Ingest report written to {report_path}")
+    _write_ingest_report(Path(args.store), document)
     if report.failed:
-        print(f"smp: {len(report.failed)} file(s) could not be loaded (see above)", file=sys.stderr)
+        print(f"smp: {len(report.failed)} file(s) could not be loaded (see above); the others "
+              "were loaded", file=sys.stderr)
     return 1 if report.failed else 0
+
+
+def _print_ingest(report) -> None:
+    """The ingest table, then what replaced what, what was skipped and why, and errors."""
+    listed = [f for f in report.files if f.status != "skipped"]
+    width = max((len(Path(f.path).name) for f in listed), default=4)
+    print(f"{'file':<{width}}  {'status':<10} {'read':>9} {'loaded':>9} {'quarantined':>11}")
+    for f in listed:
+        print(f"{Path(f.path).name:<{width}}  {f.status:<10} {f.rows_read:>9,} "
+              f"{f.rows_loaded:>9,} {f.rows_quarantined:>11,}")
+    totals = report.totals()
+    print(f"{'total in store':<{width}}  {'':<10} {totals['rows_read']:>9,} "
+          f"{totals['rows_loaded']:>9,} {totals['rows_quarantined']:>11,}")
+    if report.replacements:
+        print("\nOne force-month is stored from one file, the newer (later modification time):")
+        for r in report.replacements:
+            print(f"  {r.force} {r.month}: kept {r.kept}; replaced {r.replaced} "
+                  f"({r.rows_replaced:,} rows); {r.why}")
+    repaired = [f for f in report.files if f.note and f.status == "repaired"]
+    if repaired:
+        print("\nRepaired:")
+        for f in repaired:
+            print(f"  {f.path}: {f.note}")
+    notes = [f for f in report.files if f.note and f.status in ("duplicate", "superseded")]
+    if notes:
+        print("\nNot loaded again:")
+        for f in notes:
+            print(f"  {f.path}: {f.status}: {f.note}")
+    if report.skipped:
+        print("\nSkipped (not police.uk street-level files):")
+        for f in report.skipped:
+            print(f"  {f.path}: {f.note}")
+    for f in report.failed:
+        error = f.error or ""
+        print(f"ERROR {error if error.startswith(f.path) else f'{f.path}: {error}'}",
+              file=sys.stderr)
+
+
+def _write_ingest_report(store_path: Path, document: dict) -> None:
+    from .atomic import write_text_atomic
+
+    report_path = store_path.with_name("ingest-report.json")
+    try:
+        write_text_atomic(report_path, json.dumps(document, indent=2) + "\n")
+    except OSError as exc:
+        print(f"smp: warning: the ingest report could not be written to {report_path} "
+              f"({exc.strerror or exc}); the store itself was updated", file=sys.stderr)
+        return
+    print(f"Ingest report written to {report_path}")
 
 
 def _ingest_victims(args: argparse.Namespace) -> int:
@@ -87,6 +123,48 @@ def _ingest_victims(args: argparse.Namespace) -> int:
           f"{outcome.rows_loaded:,} loaded, {outcome.rows_quarantined:,} quarantined")
     for reason, n in sorted(outcome.reasons.items()):
         print(f"  {n:,} row(s): {reason}")
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from .pseudonymise import write_key_file
+
+    path = write_key_file(args.out)
+    print(f"New random pseudonymisation key written to {path} (readable by you only).\n"
+          "Name it in params (data.pseudonym_key_file) or export it as SMP_PSEUDONYM_KEY. Keep "
+          "it out of the repository and back it up: without it, new extracts cannot be linked "
+          "to the pseudonyms already stored. Use one key per store unless the stores are meant "
+          "to be linked (the same key gives the same person the same pseudonym).")
+    return 0
+
+
+def _store_check(args: argparse.Namespace) -> int:
+    from .store import health
+
+    findings = health.check(args.store)
+    for finding in findings:
+        print(f"{finding.level}: {finding.message}")
+    problems = [f for f in findings if f.level == "problem"]
+    if problems:
+        print(f"smp: {len(problems)} problem(s) in the store {args.store}; `smp store repair "
+              f"--store {args.store}` repairs what can be repaired", file=sys.stderr)
+        return 1
+    print(f"The store {args.store} is consistent.")
+    return 0
+
+
+def _store_repair(args: argparse.Namespace) -> int:
+    from .store import health
+
+    report = health.repair(args.store)
+    if not report.files and not report.replacements:
+        print(f"Nothing to repair in {args.store}.")
+        return 0
+    _print_ingest(report)
+    if report.failed:
+        print(f"smp: {len(report.failed)} file(s) could not be repaired (see above)",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -137,6 +215,20 @@ def main(argv: list[str] | None = None) -> int:
                              help="pseudonymisation key file ($SMP_PSEUDONYM_KEY wins)")
         victims.set_defaults(func=_ingest_victims, kind=kind)
 
+    keygen = sub.add_parser("keygen", help="write a new random pseudonymisation key file")
+    keygen.add_argument("--out", required=True, type=Path,
+                        help="key file to create (never overwritten; readable by you only)")
+    keygen.set_defaults(func=_keygen)
+
+    store_cmd = sub.add_parser("store", help="check or repair a store")
+    store_sub = store_cmd.add_subparsers(dest="action", required=True)
+    for action, func, help_text in (
+            ("check", _store_check, "check the store: register, Parquet parts, source files"),
+            ("repair", _store_repair, "re-read files whose stored rows are missing or damaged")):
+        cmd = store_sub.add_parser(action, help=help_text)
+        cmd.add_argument("--store", default="data/smp.duckdb", type=Path)
+        cmd.set_defaults(func=func)
+
     appendix = sub.add_parser("appendix", help="build the HTML appendix for params file(s)")
     appendix.add_argument("--params", nargs="+", required=True, type=Path)
     appendix.add_argument("--out", default=Path("reports"), type=Path)
@@ -146,20 +238,28 @@ def main(argv: list[str] | None = None) -> int:
     appendix.set_defaults(func=_appendix)
 
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(f"smp: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # noqa: BLE001 - the CLI's job is a clear one-line failure
-        from .pipeline import PrepareError
-        from .pseudonymise import KeyError_
-        from .report.build import AppendixError
+    return run(args.func, args)
 
-        if isinstance(exc, AppendixError | PrepareError | FileNotFoundError | KeyError_):
-            print(f"smp: {exc}", file=sys.stderr)
-            return 1
-        raise
+
+def run(func, args: argparse.Namespace) -> int:
+    """Run a command; any failure becomes one clear message on stderr and an exit code, never
+    a traceback (set SMP_DEBUG=1 to see it)."""
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("smp: interrupted; outputs are written atomically, so nothing half-written was "
+              "kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI's job is a clear one-line failure
+        from .errors import describe
+
+        if os.environ.get("SMP_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        message, code = describe(exc)
+        print(f"smp: {message}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ directory that holds the file, so a params file works from any working directory
 
 Area codes (ONS GSS codes, LSOA codes) must be YAML *strings*: an unquoted ``0123`` is read
 as the integer 83 by YAML, so numbers are rejected with a message that says to quote them.
+
+Before validation the YAML is checked for what a YAML loader lets through silently or turns into
+a traceback: a key given twice (the second would win without a word) and a date that does not
+exist (2023-02-30). Every problem names its key and line.
 """
 
 from __future__ import annotations
@@ -113,6 +117,14 @@ class RecordingChange(_Strict):
     uplift: float | tuple[float, float] | None = Field(
         None, description="published uplift (e.g. from compliance audits), if any")
 
+    @field_validator("uplift")
+    @classmethod
+    def _interval_low_to_high(cls, v):
+        if isinstance(v, tuple) and v[0] > v[1]:
+            raise ValueError(f"an uplift interval is written low, high: [{v[1]}, {v[0]}] "
+                             f"rather than [{v[0]}, {v[1]}]")
+        return v
+
     @field_validator("crime_types")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
@@ -187,30 +199,91 @@ def load_params(path: str | Path, *, check_files: bool = True) -> AssessmentPara
     """Read and validate a params YAML file; every problem is reported in one ParamsError."""
     path = Path(path)
     if not path.is_file():
-        raise ParamsError(Problem(str(path), "parameters file not found"))
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ParamsError(
-            Problem(str(path), f"not valid YAML: {exc}", None if line is None else line + 1)
-        ) from exc
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        raise ParamsError(Problem(str(path), f"parameters file {what}"))
+    raw, lines = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ParamsError(Problem(str(path), "expected a mapping of keys to values"))
     raw = _resolve_paths(raw, path.parent)
     try:
         params = AssessmentParams.model_validate({**raw, "source_file": path})
     except ValidationError as exc:
-        raise ParamsError([_problem(path, err) for err in exc.errors()]) from None
+        raise ParamsError([_problem(path, err, lines) for err in exc.errors()]) from None
     if check_files:
         missing = [
-            Problem(str(path), f"{key}: file or folder not found: {p}")
+            Problem(str(path), f"{key}: file or folder not found: {p}",
+                    _line_of(lines, tuple(int(k) if k.isdigit() else k
+                                          for k in key.replace("[", ".").rstrip("]").split("."))))
             for key, p in params.data.input_paths().items()
             if not p.exists()
         ]
         if missing:
             raise ParamsError(missing)
     return params
+
+
+def _read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
+    """The YAML document and the line of every key; duplicate keys and impossible dates are
+    problems (YAML would keep the last duplicate silently and raise on 2023-02-30)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise ParamsError(
+            Problem(str(path), f"not valid YAML: {exc}", None if line is None else line + 1)
+        ) from None
+    except OSError as exc:
+        raise ParamsError(Problem(str(path), f"cannot be read: {exc.strerror or exc}")) from None
+    problems: list[Problem] = []
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _walk(path, node, (), problems, lines)
+    if problems:
+        raise ParamsError(problems)
+    try:
+        return yaml.safe_load(text), lines
+    except (yaml.YAMLError, ValueError) as exc:  # anything the walk did not foresee
+        raise ParamsError(Problem(str(path), f"not valid YAML: {exc}")) from None
+
+
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+def _walk(path: Path, node: yaml.Node, where: tuple, problems: list[Problem],
+          lines: dict[tuple, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            line = key_node.start_mark.line + 1
+            name = ".".join(str(k) for k in (*where, key))
+            if key in first and key != "<<":
+                problems.append(Problem(str(path), f"{name}: key given twice (first on line "
+                                        f"{first[key]}); keep one", line))
+                continue
+            first[key] = line
+            lines[(*where, key)] = line
+            _walk(path, value_node, (*where, key), problems, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*where, i)] = item.start_mark.line + 1
+            _walk(path, item, (*where, i), problems, lines)
+    elif isinstance(node, yaml.ScalarNode) and node.tag == TIMESTAMP_TAG:
+        try:
+            yaml.SafeLoader("").construct_yaml_timestamp(node)
+        except ValueError as exc:
+            name = ".".join(str(k) for k in where) or "(top level)"
+            problems.append(Problem(str(path), f"{name}: {node.value} is not a real date "
+                                    f"({exc}); dates are YYYY-MM-DD", node.start_mark.line + 1))
+
+
+def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
+    """The line of the longest prefix of `loc` given in the file."""
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -228,7 +301,7 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     return {**raw, "data": resolved}
 
 
-def _problem(path: Path, err: dict[str, Any]) -> Problem:
+def _problem(path: Path, err: dict[str, Any], lines: dict[tuple, int] | None = None) -> Problem:
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
     message = err["msg"]
     if err["type"] == "extra_forbidden":
@@ -242,4 +315,4 @@ def _problem(path: Path, err: dict[str, Any]) -> Problem:
         )
     elif "input" in err and not isinstance(err["input"], dict | list):
         message += f" (got {err['input']!r})"
-    return Problem(str(path), f"{key}: {message}")
+    return Problem(str(path), f"{key}: {message}", _line_of(lines or {}, tuple(err["loc"])))

@@ -40,7 +40,9 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
     finally:
         con.close()
     if report.failed:
-        problems = "\n".join(f.error or f.path for f in report.failed)
+        problems = "\n".join(
+            f.error if (f.error or "").startswith(f.path) else f"{f.path}: {f.error}"
+            for f in report.failed)
         raise PrepareError(f"{len(report.failed)} police.uk file(s) could not be read:\n"
                            f"{problems}")
     return report

@@ -15,7 +15,7 @@ from smp_analysis.pseudonymise import KEY_ENV, KeyError_, load_key, pseudonym
 from smp_analysis.sources.victims import read_incidents, read_marac_referrals
 from smp_analysis.store import ingest
 
-KEY = b"test key of at least sixteen bytes"
+KEY = b"5f0c2e8a9b7d41e6a3c8f1d2b4e6a7c9"  # random, as `smp keygen` makes them
 HEADER = "incident_id,victim_id,date,time,incident_type,domestic,is_crime,perpetrator_id," \
          "lsoa_code,ward_code,district_code"
 
@@ -83,12 +83,13 @@ def test_key_comes_from_environment_or_file(tmp_path, monkeypatch):
         load_key(None)
     key_file = tmp_path / "k"
     key_file.write_text("short")
+    key_file.chmod(0o600)
     with pytest.raises(KeyError_, match="at least 16"):
         load_key(key_file)
-    key_file.write_text("a much longer key value\n")
-    assert load_key(key_file) == b"a much longer key value"
-    monkeypatch.setenv(KEY_ENV, "environment wins over the file")
-    assert load_key(key_file) == b"environment wins over the file"
+    key_file.write_text("9d1f4b7a2c6e8f03b5a7d9c1e3f5a7b9\n")
+    assert load_key(key_file) == b"9d1f4b7a2c6e8f03b5a7d9c1e3f5a7b9"
+    monkeypatch.setenv(KEY_ENV, "e4c2a0f8d6b4e2c0a8f6d4b2e0c8a6f4")
+    assert load_key(key_file) == b"e4c2a0f8d6b4e2c0a8f6d4b2e0c8a6f4"
 
 
 def test_store_holds_no_raw_ids_and_refuses_a_second_key(tmp_path):
@@ -99,7 +100,8 @@ def test_store_holds_no_raw_ids_and_refuses_a_second_key(tmp_path):
     assert "VIC001" not in dump and "PER9" not in dump
     assert ingest.load_victim_extract(con, "incidents", path, KEY).status == "unchanged"
     with pytest.raises(InputError, match="different pseudonymisation key"):
-        ingest.load_victim_extract(con, "incidents", path, b"another key of sixteen+ bytes")
+        ingest.load_victim_extract(con, "incidents", path,
+                                   b"7c3e9a1f5b8d2e4a6c0f9b3d7e1a5c8f")
     con.close()
     assert b"VIC001" not in (tmp_path / "s.duckdb").read_bytes()
 

@@ -154,6 +154,10 @@ def assemble(chapters: list[tuple[str, nbformat.NotebookNode]]) -> nbformat.Note
             if tags & {"parameters", "injected-parameters", "remove-cell"}:
                 continue
             cell = copy.deepcopy(cell)
+            # nbstripout numbers every chapter's cells from 0, so ids collide when chapters are
+            # joined and nbconvert replaces them with random ones: the same inputs would not
+            # give the same HTML. Ids made from the chapter name are unique and stable.
+            cell["id"] = f"{Path(name).stem}-{len(cells)}"[-64:]
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if _shows_something(o)]
             cells.append(cell)

@@ -29,17 +29,58 @@ class Provenance:
     synthetic: bool
 
 
+# git runs the nbstripout clean filter on notebooks when it checks them; the filter may be
+# missing (a fresh clone before `make install`) or a different version. Cleanliness is decided
+# without it: a notebook counts as changed only when its cells' sources changed, never for
+# outputs, execution counts or metadata (which the filter strips on commit anyway).
+GIT_WITHOUT_FILTERS = ["-c", "filter.nbstripout.clean=cat", "-c", "filter.nbstripout.smudge=cat",
+                       "-c", "filter.nbstripout.required=false"]
+
+
 def git_commit(directory: Path) -> str:
-    """HEAD commit of the checkout holding `directory`, '+dirty' when it has local changes."""
+    """HEAD commit of the checkout holding `directory`, '+dirty' when tracked files differ
+    from it (notebooks: only when a cell's source differs)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *GIT_WITHOUT_FILTERS, *args], cwd=directory,
+                              capture_output=True, text=True, check=True, timeout=30).stdout
+
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True,
-                              text=True, check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=directory, capture_output=True, text=True, check=True,
-                               timeout=10).stdout.strip()
+        head = git("rev-parse", "HEAD").strip()
+        status = git("status", "--porcelain=v1", "-z", "--untracked-files=no")
+        top = Path(git("rev-parse", "--show-toplevel").strip())
+        changed = [p for p in _status_paths(status)
+                   if not (p.endswith(".ipynb") and _same_notebook(git, top, p))]
     except (OSError, subprocess.SubprocessError):
         return "not a git checkout"
-    return head + ("+dirty" if dirty else "")
+    return head + ("+dirty" if changed else "")
+
+
+def _status_paths(status: str) -> list[str]:
+    """Paths of `git status --porcelain=v1 -z` (a rename's old path follows it: skipped)."""
+    paths, entries = [], iter(status.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":
+            next(entries, None)
+    return paths
+
+
+def _same_notebook(git, top: Path, path: str) -> bool:
+    """True when the working notebook's cells have the committed sources (outputs aside)."""
+    import nbformat
+
+    try:
+        committed = nbformat.reads(git("show", f"HEAD:{path}"), as_version=4)
+        working = nbformat.read(top / path, as_version=4)
+    except Exception:  # noqa: BLE001 - deleted, unreadable or not a notebook: changed
+        return False
+
+    def sources(nb) -> list[tuple[str, str]]:
+        return [(c.cell_type, c.source) for c in nb.cells]
+
+    return sources(committed) == sources(working)
 
 
 def package_versions() -> dict[str, str]:
