@@ -259,18 +259,22 @@ class DomesticAbuse(TopicResult):
             text += f"The number for {before} {WITHHELD}, so no change is given."
         text = text.rstrip()
         rate_now, rate_before = self._rate("current"), self._rate("previous")
-        if rate_now is not None:
+        previous_incidents = district("previous", "incidents")
+        if p.value(incidents) == 0:
+            pass  # no incidents: nothing to say about repeats
+        elif rate_now is None:
+            text += f" The share of incidents that were repeats {WITHHELD}."
+        else:
+            against = rate_before or ("no incidents" if p.value(previous_incidents) == 0
+                                      else "a figure that is not published")
             text += (f" {rate_now} of incidents were repeats (the victim's second or later "
-                     f"incident within {self.window_days} days), against "
-                     f"{rate_before or 'a figure that is not published'} in {before}")
+                     f"incident within {self.window_days} days), against {against} in {before}")
             if rate_before is not None and self.repeat_rate_p_value == self.repeat_rate_p_value:
                 verdict = ("more than chance variation would explain"
                            if self.repeat_rate_p_value < 0.05
                            else "a difference that could arise from chance")
                 text += f"; {verdict} ({p_value(self.repeat_rate_p_value)})"
             text += "."
-        else:
-            text += f" The share of incidents that were repeats {WITHHELD}."
         victims, repeat = district("current", "victims"), district("current", "repeat_victims")
         if p.shown(victims, repeat) and p.values[victims] > 0:
             text += (f" {p.count(repeat)} of {p.count(victims)} victims "
