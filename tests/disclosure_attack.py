@@ -81,8 +81,7 @@ class Chapter:
     def recovered(self, threshold: int) -> dict:
         """Hidden cells the integer programs narrow to fewer than threshold + 1 values."""
         audit = self.audit()
-        return {k: audit.range(k) for k in sorted(self.hidden, key=repr)
-                if not audit.range(k).protected(threshold)}
+        return {k: audit.range(k) for k in audit.unprotected(threshold)}
 
     def differencing(self) -> dict:
         """Plain attack, no solver: any total with one unknown part gives it away; a total

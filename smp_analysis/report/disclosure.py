@@ -51,10 +51,10 @@ MARKER = "[c]"
 NOT_APPLICABLE = "–"
 MINIMUM_THRESHOLD = 3
 ADVISED_THRESHOLD = 5
+# How many linked published figures to try, cheapest first, when extending the pattern.
+CANDIDATES_TRIED = 8
 # Input kinds whose rows are about individual victims: any count of their rows is protected.
 VICTIM_LEVEL_KINDS = ("incidents", "marac_referrals")
-# How many published neighbours to try, cheapest first, when extending the pattern for one cell.
-CANDIDATES_TRIED = 12
 
 
 def check_threshold(threshold) -> int:
@@ -116,7 +116,7 @@ class Protection:
     def audit(self) -> Audit:
         """The attack on this pattern (what a reader can infer of each suppressed cell)."""
         order = {k: i for i, k in enumerate(self.values)}
-        return _audit(self.values, self.relations, self.hidden, order)
+        return _audit(self.values, self.relations, self.hidden, order, truth=False)
 
     def note(self) -> str:
         """The sentence every protected table carries under its caption."""
@@ -151,11 +151,11 @@ def protect(values: Mapping[Hashable, int], relations: Sequence[Relation], thres
     primary = frozenset(k for k, v in values.items() if is_small(v, threshold))
     hidden = set(primary)
     attacked = relations + tuple(r for r in near if r.holds(values))
-    neighbours, verified = _neighbours(attacked), set()
+    neighbours, verified, spread = _neighbours(attacked), set(), {}
     while True:
         before = len(hidden)
         _line_rule(values, relations + near, hidden, threshold, order)
-        _repair(values, attacked, hidden, threshold, order, neighbours, verified)
+        _repair(values, attacked, hidden, threshold, order, neighbours, verified, spread)
         if len(hidden) == before:
             break
     return Protection(values, frozenset(hidden), primary, threshold, attacked)
@@ -197,40 +197,46 @@ def _line_rule(values, relations, hidden: set, threshold: int, order) -> None:
 
 
 def _repair(values, relations, hidden: set, threshold: int, order, neighbours,
-            verified: set) -> None:
+            verified: set, spread: dict) -> None:
     """Attack the pattern; while a suppressed cell is not protected, suppress the published
-    neighbour (cheapest first) that protects it, or widens its range most. Suppressing more
-    only widens ranges, so a cell once `verified` stays protected."""
+    figure linked to it (cheapest first) that protects it, or widens its range most.
+    Suppressing more only widens ranges and keeps every table found to fit, so a cell once
+    `verified` stays protected and `spread` stays true."""
     while True:
-        audit = _audit(values, relations, hidden, order)
+        audit = _audit(values, relations, hidden, order, spread)
         weak = None
         for key in sorted(hidden - verified, key=order.get):
-            if audit.protected(key, threshold, value=values[key]):
+            if audit.protected(key, threshold):
                 verified.add(key)
             else:
                 weak = key
                 break
+        spread.update(audit.spreads())
         if weak is None:
             return
         hidden.add(_best_candidate(weak, values, relations, hidden, threshold, order,
-                                   neighbours))
+                                   neighbours, spread))
 
 
-def _audit(values, relations, hidden, order) -> Audit:
+def _audit(values, relations, hidden, order, spread=None, *, truth: bool = True) -> Audit:
+    """The attack on a pattern; with `truth`, told the true values and earlier tables that fit,
+    which spares integer programs but changes no range."""
     return Audit({k: v for k, v in values.items() if k not in hidden},
-                 sorted(hidden, key=order.get), relations)
+                 sorted(hidden, key=order.get), relations,
+                 feasible={k: values[k] for k in hidden} if truth else None,
+                 seen=spread if truth else None)
 
 
-def _best_candidate(cell, values, relations, hidden, threshold, order, neighbours):
+def _best_candidate(cell, values, relations, hidden, threshold, order, neighbours, spread):
     candidates = _candidates(cell, values, hidden, order, neighbours)
-    if not candidates:
+    if not candidates:  # cannot happen: with no published figure, nothing bounds the cell
         raise RuntimeError(f"no figure left to suppress to protect {cell!r}")
     best, best_width = candidates[0], -1.0
     for candidate in candidates[:CANDIDATES_TRIED]:
-        audit = _audit(values, relations, hidden | {candidate}, order)
-        if audit.protected(cell, threshold, value=values[cell]):
+        trial = _audit(values, relations, hidden | {candidate}, order, spread)
+        if trial.protected(cell, threshold):
             return candidate
-        width = audit.range(cell).width
+        width = trial.range(cell).width
         if width > best_width:
             best, best_width = candidate, width
     return best

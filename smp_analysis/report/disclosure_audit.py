@@ -96,11 +96,19 @@ class Audit:
 
     `lower` is what a reader knows of a suppressed cell's floor: 1 when zeros are always
     published (so a suppressed cell is not zero), 0 otherwise. Unknowns that are not
-    suppressed cells (figures never published) have floor 0.
+    suppressed cells (figures never published) have floor 0. `feasible` optionally gives the
+    true values of the suppressed cells: a table known to fit; `seen` the smallest and largest
+    values cells took in tables found earlier to fit (they still fit when more is hidden).
+
+    Every integer program solved yields a whole table that fits; the values each cell takes
+    across those tables (and `feasible`) are kept, so :meth:`protected` can often confirm a
+    wide range without solving for that cell at all.
     """
 
     def __init__(self, published: Mapping[Hashable, int], hidden: Iterable[Hashable],
-                 relations: Sequence[Relation], *, lower: int = 1):
+                 relations: Sequence[Relation], *, lower: int = 1,
+                 feasible: Mapping[Hashable, int] | None = None,
+                 seen: Mapping[Hashable, tuple[float, float]] | None = None):
         self.published = dict(published)
         self.hidden = list(dict.fromkeys(hidden))
         clash = [k for k in self.hidden if k in self.published]
@@ -113,6 +121,33 @@ class Audit:
             self._add(relation)
         self._components = self._split()
         self._cache: dict[Hashable, Range] = {}
+        self._models: dict[int, tuple] = {}
+        self._seen_low = np.full(len(self._index), np.inf)
+        self._seen_high = np.full(len(self._index), -np.inf)
+        self._solutions: dict[tuple[int, int], dict[Hashable, int]] = {}
+        self._fits = feasible is not None  # a table is known to fit
+        for key, value in (feasible or {}).items():
+            if key in self._index:
+                self._see(self._index[key], value)
+        hidden_keys = set(self.hidden)
+        for key, (low, high) in (seen or {}).items():
+            if key in hidden_keys:
+                self._see(self._index[key], low)
+                self._see(self._index[key], high)
+
+    def spreads(self) -> dict[Hashable, tuple[float, float]]:
+        """Smallest and largest value each suppressed cell took in the tables found to fit."""
+        return {k: (self._seen_low[j], self._seen_high[j]) for k, j in self._index.items()
+                if j < len(self.hidden) and np.isfinite(self._seen_low[j])}
+
+    def solution(self, key: Hashable, sign: int) -> dict[Hashable, int] | None:
+        """The suppressed cells of a table where `key` is smallest (sign 1) or largest (-1),
+        when that integer program has been solved."""
+        return self._solutions.get((self._index[key], sign))
+
+    def _see(self, j: int, value: float) -> None:
+        self._seen_low[j] = min(self._seen_low[j], value)
+        self._seen_high[j] = max(self._seen_high[j], value)
 
     def _variable(self, key: Hashable) -> int:
         if key not in self._index:
@@ -175,18 +210,27 @@ class Audit:
         return {k: self.range(k) for k in self.hidden}
 
     def protected(self, key: Hashable, threshold: int, *, value: int | None = None) -> bool:
-        """Whether `key`'s range is at least `threshold` wide. With the cell's true `value`
-        (a point known to be feasible), one integer program often settles it."""
-        if key in self._cache or value is None:
-            return self.range(key).protected(threshold)
-        high = self._bound(self._index[key], -1)
-        if high is None or high - value >= threshold:
+        """Whether `key`'s range is at least `threshold` wide: settled by the tables already
+        found when they spread that far, else by solving for the cell. `value` is the cell's
+        true value when known (a point that fits)."""
+        j = self._index[key]
+        if value is not None:
+            self._see(j, value)
+            self._fits = True
+        if key in self._cache:
+            return self._cache[key].protected(threshold)
+        if self._seen_high[j] - self._seen_low[j] >= threshold:
+            return True
+        high = self._bound(j, -1)
+        if high is None and (self._fits or np.isfinite(self._seen_low[j])):
+            return True  # no largest value, and some table fits: unbounded
+        if self._seen_high[j] - self._seen_low[j] >= threshold:
             return True
         return self.range(key).protected(threshold)
 
     def unprotected(self, threshold: int) -> list[Hashable]:
         """Suppressed cells whose range is narrower than `threshold`, in the given order."""
-        return [k for k in self.hidden if not self.range(k).protected(threshold)]
+        return [k for k in self.hidden if not self.protected(k, threshold)]
 
     def _bound(self, target: int, sign: int) -> int | None:
         """min (sign 1) or max (sign -1) of one unknown; None when the integer program has
@@ -194,23 +238,41 @@ class Audit:
         variables, row_ids = self._components[target]
         if not row_ids:
             return self._floor(target) if sign == 1 else None
-        local = {j: i for i, j in enumerate(variables)}
-        data, rows, cols, low, high = [], [], [], [], []
-        for r_local, r in enumerate(row_ids):
-            row, kind, constant = self._rows[r]
-            for j, c in row.items():
-                data.append(c)
-                rows.append(r_local)
-                cols.append(local[j])
-            low.append(constant if kind == "==" else -np.inf)
-            high.append(constant)
-        matrix = sparse.csr_array((data, (rows, cols)), shape=(len(row_ids), len(variables)))
+        local, constraint, bounds = self._model(variables, row_ids)
         objective = np.zeros(len(variables))
         objective[local[target]] = sign
-        result = optimize.milp(objective, constraints=optimize.LinearConstraint(matrix, low, high),
-                               bounds=optimize.Bounds([self._floor(j) for j in variables], np.inf),
+        result = optimize.milp(objective, constraints=constraint, bounds=bounds,
                                integrality=np.ones(len(variables)))
-        return round(sign * result.fun) if result.status == 0 else None
+        if result.status != 0:
+            return None
+        values = np.round(result.x)
+        for j, x in zip(variables, values, strict=True):
+            self._see(j, x)
+        self._solutions[(target, sign)] = {self.hidden[j]: int(x) for j, x in
+                                           zip(variables, values, strict=True)
+                                           if j < len(self.hidden)}
+        self._fits = True
+        return round(sign * result.fun)
+
+    def _model(self, variables: list[int], row_ids: list[int]):
+        """The constraints of one component (built once)."""
+        key = variables[0]
+        if key not in self._models:
+            local = {j: i for i, j in enumerate(variables)}
+            data, rows, cols, low, high = [], [], [], [], []
+            for r_local, r in enumerate(row_ids):
+                row, kind, constant = self._rows[r]
+                for j, c in row.items():
+                    data.append(c)
+                    rows.append(r_local)
+                    cols.append(local[j])
+                low.append(constant if kind == "==" else -np.inf)
+                high.append(constant)
+            matrix = sparse.csr_array((data, (rows, cols)),
+                                      shape=(len(row_ids), len(variables)))
+            self._models[key] = (local, optimize.LinearConstraint(matrix, low, high),
+                                 optimize.Bounds([self._floor(j) for j in variables], np.inf))
+        return self._models[key]
 
     def _floor(self, j: int) -> int:
         return self.lower if j < len(self.hidden) else 0
