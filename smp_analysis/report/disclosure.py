@@ -45,7 +45,7 @@ import pandas as pd
 from .disclosure_audit import Audit, Relation, at_most, total
 
 __all__ = ["MARKER", "NOT_APPLICABLE", "VICTIM_LEVEL_KINDS", "Protection", "Relation",
-           "at_most", "check_threshold", "is_small", "protect", "suppress", "total"]
+           "at_most", "check_threshold", "is_small", "protect", "safe_count", "suppress", "total"]
 
 MARKER = "[c]"
 NOT_APPLICABLE = "–"
@@ -77,6 +77,16 @@ def check_threshold(threshold) -> int:
 def is_small(value: int, threshold: int) -> bool:
     """True for the counts primary suppression hides (1 to threshold - 1)."""
     return 0 < value < threshold
+
+
+def safe_count(value: int, threshold: int) -> str:
+    """One count on its own (no total or related figure published beside it): the marker when
+    small. Figures published together must go through :func:`protect` instead.
+
+    >>> safe_count(3, 5), safe_count(0, 5), safe_count(1234, 5)
+    ('[c]', '0', '1,234')
+    """
+    return MARKER if is_small(value, threshold) else f"{int(value):,}"
 
 
 @dataclass(frozen=True)
