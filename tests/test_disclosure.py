@@ -411,3 +411,31 @@ def test_no_incidents_in_the_period_says_so_without_a_repeat_rate():
     text = result.summary().text()
     assert "there were 0 domestic-abuse incidents" in text and "fell by 100.0%" in text
     assert "repeats" not in text and "not published" not in text
+
+
+def test_the_attack_finds_what_the_old_tables_gave_away():
+    """The attacker is not vacuous: on tables suppressed the old way (no line with one hidden
+    cell, "<5" everywhere, rates and linked columns unchecked) it recovers the issue's leaks."""
+    from smp_analysis.report.tables import protected_table
+
+    wards = pd.DataFrame({
+        "Ward": ["A", "B", "C", "Town total"],
+        "Incidents": ["42", "<5", "<5", "44"],          # B + C = 2: both are 1
+        "Repeat incidents": ["10", "0", "0", "10"],
+        "Victims": ["32", "<5", "<5", "34"],
+        "Repeat victims": ["8", "0", "0", "8"],
+        "Repeat incident rate": ["23.8%", "–", "–", "22.7%"]})
+    summary = pd.DataFrame({"Measure": ["Incidents", "Repeat incidents", "Victims"],
+                            "Before": ["20", "0", "<5"], "Now": ["44", "10", "34"]})
+    html = (protected_table(summary, "Domestic abuse in Town", counts=(), note="").
+            _repr_html_() +
+            protected_table(wards, "Domestic abuse by ward", counts=("Incidents",), note="")
+            ._repr_html_())
+    chapter = read_chapter(html)
+    recovered = chapter.recovered(5)
+    # victims = incidents - repeat incidents gives the hidden victims cell of the summary
+    assert (recovered[("district", "previous", "victims")].low,
+            recovered[("district", "previous", "victims")].high) == (20, 20)
+    assert ("ward", "B", "incidents") in recovered and ("ward", "C", "victims") in recovered
+    # a total with two hidden cells that must each be at least 1 and leave 2 to share
+    assert chapter.differencing() == {("ward", "B", "incidents"): 1, ("ward", "C", "incidents"): 1}

@@ -13,6 +13,7 @@ import yaml
 
 from ..params import AssessmentParams
 from ..sources._csv import sha256_of
+from .disclosure import VICTIM_LEVEL_KINDS, protect, total
 
 PACKAGES = ("smp-analysis", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn",
             "duckdb", "pandera", "pydantic", "papermill", "nbconvert", "pyarrow")
@@ -51,8 +52,6 @@ def input_rows(inputs: pd.DataFrame, threshold: int) -> tuple[pd.DataFrame, str]
     >>> line  # doctest: +ELLIPSIS
     '900 rows read = 899 loaded + 1 quarantined (not counting 1 victim-level extract whose...'
     """
-    from .disclosure import VICTIM_LEVEL_KINDS, protect, total
-
     shown = inputs.copy()
     complete = pd.Series(True, index=inputs.index)
     for column in ROW_COUNTS:
