@@ -15,6 +15,7 @@ exist (2023-02-30). Every problem names its key and line.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +32,14 @@ from pydantic import (
 
 from .errors import ParamsError, Problem
 from .periods import ReportingPeriod
+
+MINIMUM_SUPPRESSION_THRESHOLD = 3
+ADVISED_SUPPRESSION_THRESHOLD = 5
+
+
+class ParamsWarning(UserWarning):
+    """A valid but unusual parameter (e.g. a suppression threshold below 5)."""
+
 
 Code = Annotated[StrictStr, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -139,7 +148,8 @@ class RecordingChange(_Strict):
 class Options(_Strict):
     alpha: float = Field(0.05, gt=0, lt=0.5, description="significance level of tests")
     suppression_threshold: int = Field(
-        5, ge=1, le=20, description="counts below this (and above 0) are shown as '<N'"
+        5, le=20, description="victim-level counts from 1 to this minus 1 are suppressed "
+        "(shown as [c]), with further cells hidden so they cannot be worked out"
     )
     figure_format: Literal["png"] = "png"
     expected_method: Literal["farrington", "seasonal_mean"] = Field(
@@ -153,6 +163,21 @@ class Options(_Strict):
     crimes_only: bool = Field(False, description="repeat measures on crimes only")
     recording_changes: list[RecordingChange] = Field(
         default_factory=list, description="recording-practice changes to adjust trends for")
+
+    @field_validator("suppression_threshold", mode="before")
+    @classmethod
+    def _threshold(cls, v: Any) -> int:
+        # YAML reads `true` as a boolean that pydantic would take for 1 (no suppression)
+        if isinstance(v, bool) or not isinstance(v, int) or v < MINIMUM_SUPPRESSION_THRESHOLD:
+            raise ValueError(
+                f"must be a whole number of at least {MINIMUM_SUPPRESSION_THRESHOLD} (5 or "
+                "more is usual for victim data), e.g. suppression_threshold: 5")
+        if v < ADVISED_SUPPRESSION_THRESHOLD:
+            warnings.warn(
+                f"options.suppression_threshold is {v}: counts of {v} and more about victims "
+                f"will be published; ONS/GSS practice for such data is "
+                f"{ADVISED_SUPPRESSION_THRESHOLD} or more", ParamsWarning, stacklevel=2)
+        return v
 
 
 class AssessmentParams(_Strict):

@@ -127,12 +127,14 @@ def test_appendix_leaks_no_identifier_and_no_small_count(built_appendix, demo_di
     soup = BeautifulSoup(built_appendix.html.read_text(encoding="utf-8"), "html.parser")
     cells = soup.select("td.smp-protected")
     assert len(cells) > 100
-    for cell in cells:
+    for cell in cells:  # a published count is 0 or at least the threshold; nothing says "<5"
         value = cell.get_text(strip=True)
-        assert value == "<5" or value == "0" or int(value.replace(",", "")) >= 5, value
-    assert any(c.get_text(strip=True) == "<5" for c in cells)
+        assert value == "[c]" or value == "0" or int(value.replace(",", "")) >= 5, value
+    assert any(c.get_text(strip=True) == "[c]" for c in cells)
+    assert "<5" not in soup.get_text() and "&lt;5" not in built_appendix.html.read_text()
     protected_tables = [c.find_parent("table") for c in soup.find_all(
-        "caption", string=re.compile("Counts from 1 to 4"))]
+        "caption", string=re.compile(r"\[c\]: not published to protect confidentiality.*"
+                                     "counts from 1 to 4"))]
     assert len(protected_tables) == 3
     for table in protected_tables:
         for cell in table.find_all("td"):
@@ -142,6 +144,20 @@ def test_appendix_leaks_no_identifier_and_no_small_count(built_appendix, demo_di
     small = re.findall(r"(?<![\d,.<])([1-4]) (?:incidents|victims|referrals|crimes)", text)
     assert small == [], small
     assert chapter is not None
+    # the chapter as a whole (summary, ward and high-harm tables, rates to their printed
+    # precision) attacked by differencing and integer bounds: nothing narrowed below 5 values
+    from disclosure_attack import read_chapter
+
+    attacked = read_chapter(str(soup))
+    assert len(attacked.hidden) > 10 and attacked.conflicts == []
+    assert attacked.recovered(5) == {}
+    assert attacked.differencing() == {}
+    # the provenance table: victim extracts' row counts are protected too
+    for row in soup.select("#provenance tr"):
+        tds = [td.get_text(strip=True) for td in row.find_all("td")]
+        if tds and tds[0] in ("incidents", "marac_referrals"):
+            for value in tds[3:]:
+                assert value in ("[c]", "0") or int(value.replace(",", "")) >= 5, tds
 
 
 def test_env_key_not_left_in_environment_by_tests():
