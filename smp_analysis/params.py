@@ -188,6 +188,9 @@ class TargetParams(_Strict):
     tolerance: float | None = Field(
         None, ge=0, description="near_zero_difference: largest % difference (actual against "
         "predicted) that counts as near zero")
+    measure: Literal["value", "count"] = Field(
+        "value", description="value: the target applies to the indicator's value (rate, "
+        "percentage); count: to its numerator (e.g. 140 visitors a year)")
     direction: Literal["lower", "higher"] | None = Field(
         None, description="which way is better; default: the indicator's polarity")
     description: StrictStr | None = None

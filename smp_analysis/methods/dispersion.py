@@ -33,12 +33,11 @@ class PeriodDispersion:
     df: int
 
 
-def period_dispersion(counts: Sequence[float], exposures: Sequence[float] | None = None
-                      ) -> PeriodDispersion | None:
-    """Quasi-Poisson dispersion of consecutive periods' counts (trend + offset), or None when
-    the series is too short. `exposures` (e.g. populations) default to 1."""
-    import statsmodels.api as sm
-
+def period_dispersion(counts: Sequence[float], exposures: Sequence[float] | None = None,
+                      times: Sequence[float] | None = None) -> PeriodDispersion | None:
+    """Quasi-Poisson dispersion of periods' counts (trend + offset), or None when the series
+    is too short. `exposures` (e.g. populations) default to 1; `times` (e.g. years) place the
+    periods on the trend, default 0, 1, 2, ... (consecutive periods)."""
     y = np.asarray(counts, dtype=float)
     exposure = np.ones_like(y) if exposures is None else np.asarray(exposures, dtype=float)
     if y.shape != exposure.shape or y.ndim != 1:
@@ -50,8 +49,32 @@ def period_dispersion(counts: Sequence[float], exposures: Sequence[float] | None
         return None
     if y.sum() == 0:
         return PeriodDispersion(1.0, 0.0, len(y), df)
-    t = np.arange(len(y), dtype=float)
+    t = np.arange(len(y), dtype=float) if times is None else np.asarray(times, dtype=float)
+    if t.shape != y.shape:
+        raise ValueError("one time per count")
     design = np.column_stack([np.ones_like(t), t - t.mean()])
-    fit = sm.GLM(y, design, family=sm.families.Poisson(), offset=np.log(exposure)).fit()
-    pearson = float(np.sum((y - fit.mu) ** 2 / fit.mu) / df)
+    mu = _poisson_trend_fit(y, design, np.log(exposure))
+    pearson = float(np.sum((y - mu) ** 2 / mu) / df)
     return PeriodDispersion(max(1.0, pearson), pearson, len(y), df)
+
+
+def _poisson_trend_fit(y: np.ndarray, design: np.ndarray, offset: np.ndarray, *,
+                       maxit: int = 50, epsilon: float = 1e-10) -> np.ndarray:
+    """Fitted means of a Poisson log-linear model with an offset, by iteratively reweighted
+    least squares (started and stopped as R's ``glm.fit``); statsmodels' GLM gives the same
+    fit (tests/test_partner_methods.py) but costs seconds to import in every chapter kernel."""
+    mu = y + 0.1
+    eta = np.log(mu)
+    deviance_old = np.inf
+    for _ in range(maxit):
+        root_w = np.sqrt(mu)
+        z = eta - offset + (y - mu) / mu
+        beta = np.linalg.lstsq(design * root_w[:, None], z * root_w, rcond=None)[0]
+        eta = np.maximum(design @ beta + offset, -30.0)
+        mu = np.exp(eta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deviance = 2 * np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))
+        if abs(deviance - deviance_old) / (abs(deviance) + 0.1) < epsilon:
+            break
+        deviance_old = deviance
+    return mu
