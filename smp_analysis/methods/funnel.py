@@ -3,7 +3,7 @@
 Reference: Spiegelhalter, D. J. (2005). Funnel plots for comparing institutional performance.
 *Statistics in Medicine* 24, 1185-1202.
 
-* **Exact limits with interpolation** (appendix A.1). For an area with denominator n
+* **Exact limits with interpolation** (appendix A.1.1). For an area with denominator n
   (residents, respondents) and target rate theta0 per person, the count under the target is
   Y ~ Poisson(theta0 n) (``distribution="poisson"``) or Binomial(n, theta0)
   (``"binomial"``, proportions). For a tail probability p, y_p is the smallest integer with

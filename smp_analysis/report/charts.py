@@ -262,7 +262,8 @@ def funnel_plot(points: pd.DataFrame, curve: pd.DataFrame, *, target: float, foc
     ax.set_title(chart_text(title), loc="left")
     ax.set_xlabel(chart_text(xlabel))
     ax.set_ylabel(chart_text(ylabel))
-    ax.set_ylim(bottom=0)
+    if ax.get_ylim()[0] < 0:
+        ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)

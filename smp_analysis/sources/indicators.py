@@ -244,7 +244,7 @@ def _consistency(frame: pd.DataFrame, typed: pd.DataFrame) -> list[pd.DataFrame]
         def reason(line, column=column):
             indicator = typed.at[line, "indicator_id"]
             return (f"{column} differs from line {int(first_line[indicator])} for indicator "
-                    f"{indicator} ({first.at[indicator, column]!r})")
+                    f"{indicator} ('{first.at[indicator, column]}')")
         out.append(_problem_rows(frame, differs, column, reason))
     key = ["indicator_id", "area_code", "period_start", "period_end"]
     duplicated = typed.duplicated(key, keep="first")

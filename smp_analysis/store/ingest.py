@@ -340,6 +340,8 @@ def load_indicators(con: duckdb.DuckDBPyConnection, path: str | Path) -> FileOut
     others = con.execute(
         "SELECT i.*, s.path FROM indicators i JOIN source_files s USING (file_id) "
         "WHERE i.file_id NOT IN (SELECT unnest(?::INTEGER[]))", [old_ids]).df()
+    for column in ("period_start", "period_end"):
+        others[column] = pd.to_datetime(others[column]).dt.date
     rows, clashes = _indicator_clashes(rows, others, path, DEFINING)
     quarantine = pd.concat([result.quarantine, clashes], ignore_index=True) if len(clashes) \
         else result.quarantine
@@ -379,7 +381,7 @@ def _indicator_clashes(rows: pd.DataFrame, others: pd.DataFrame, path: Path,
             indicator = rows.at[i, "indicator_id"]
             problems.append((int(rows.at[i, "line"]), column,
                              f"{column} differs from {Path(definitions.at[indicator, 'path']).name}"
-                             f" for indicator {indicator} ({definitions.at[indicator, column]!r})",
+                             f" for indicator {indicator} ('{definitions.at[indicator, column]}')",
                              str(rows.at[i, column])))
     key = ["indicator_id", "area_code", "period_start", "period_end"]
     merged = rows.reset_index().merge(others[key + ["path"]], on=key, how="inner")

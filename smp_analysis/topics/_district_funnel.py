@@ -67,13 +67,14 @@ class FunnelComparison:
         return rows[(rows["value"] > rows[f"upper_{name}"]) |
                     (rows["value"] < rows[f"lower_{name}"])]
 
-    def sentence(self, area: str, subject: str, comparison: str, *, unit: str) -> str:
-        """'Maidstone's rate of recorded crime, 62.3 per 1,000, lies within the 95% limits of
-        a funnel plot around the Kent rate of 60.1 ...'"""
+    def sentence(self, area: str, subject: str, comparison: str, *, unit: str,
+                 noun: str = "rate") -> str:
+        """'Maidstone's recorded crime rate of 62.3 per 1,000 residents lies within the 95%
+        limits of a funnel plot of the 13 districts around the Kent rate of 60.1 ...'"""
         value = float(self.areas.at[self.focus_code, "value"])
         text = (f"{area}'s {subject} of {value:,.1f}{unit} lies {self.focus_position} of a "
                 f"funnel plot of the {len(self.areas)} districts around the {comparison} "
-                f"value of {self.target:,.1f}{unit}")
+                f"{noun} of {self.target:,.1f}{unit}")
         if self.spread.overdispersed:
             plain = self.poisson_position
             text += (f"; the limits allow for the districts varying more than chance alone "
@@ -85,22 +86,25 @@ class FunnelComparison:
         return text + "."
 
     def figure(self, *, title: str, xlabel: str, ylabel: str, caption: str, area: str,
-               comparison: str, synthetic: bool) -> charts.Figure:
+               comparison: str, synthetic: bool, measure: str,
+               noun: str = "rate") -> charts.Figure:
         shown = self.areas[self.areas["plotted"]]
         return charts.funnel_plot(
             shown, self.curve, target=self.target, focus=self.focus_code, title=title,
             xlabel=xlabel, ylabel=ylabel, caption=caption, synthetic=synthetic,
-            target_label=f"{comparison} value", alt=self.alt_text(area, comparison, ylabel))
+            target_label=f"{comparison} {noun}",
+            alt=self.alt_text(area, comparison, measure, xlabel.lower(), noun))
 
-    def alt_text(self, area: str, comparison: str, ylabel: str) -> str:
+    def alt_text(self, area: str, comparison: str, measure: str, size: str,
+                 noun: str = "rate") -> str:
         rows = self.areas[self.areas["plotted"]].sort_values("value", ascending=False)
         items = [f"{row['name']} {row['value']:,.1f} ({row['position']})"
                  for _, row in rows.iterrows()]
         hidden = (f" {self.hidden} district(s) with very small counts are not plotted."
                   if self.hidden else "")
-        return (f"Funnel plot of {ylabel} against the size of each district's population, with "
-                f"{area} highlighted, the {comparison} value of {self.target:,.1f} as a line and"
-                f" 95% and 99.8% control limits. Districts, highest first: "
+        return (f"Funnel plot of {measure} against the number of {size} in each district, "
+                f"with {area} highlighted, the {comparison} {noun} of {self.target:,.1f} as a "
+                f"line and 95% and 99.8% control limits. Districts, highest first: "
                 + "; ".join(items) + "." + hidden)
 
 

@@ -190,7 +190,8 @@ class Indicators(TopicResult):
         if comparison:
             text += f"; {comparison}"
         if s.funnel is not None:
-            text += f"; {s.funnel.focus_position} of the funnel around the {self.comparison} value"
+            text += (f"; {s.funnel.focus_position} of the funnel around the {self.comparison} "
+                     f"{_noun(s)}")
         if s.rank is not None:
             text += (f"; {rank_phrase(s.rank.rank, s.rank.of)} of {s.rank.of} districts "
                      f"(95% rank interval {ordinal(s.rank.low)} to {ordinal(s.rank.high)})")
@@ -286,18 +287,21 @@ class Indicators(TopicResult):
         for s in self.summaries:
             if s.funnel is None:
                 continue
-            measure = "Percentage" if s.is_share and s.per == 100 else \
-                f"Value{unit(s.kind, s.per)}"
+            noun = _noun(s)
+            measure = (f"{s.label.lower()}{' (%)' if s.is_share and s.per == 100 else ''}"
+                       f"{unit(s.kind, s.per) if not s.is_share else ''}")
             figures.append(s.funnel.figure(
                 title=f"{s.label}, {period_name(s.current.start, s.current.end)}",
                 xlabel="Respondents" if s.kind == "proportion" else
-                "Cohort" if s.kind == "observed_vs_predicted" else "Population",
-                ylabel=f"{measure}", area=self.area, comparison=self.comparison,
+                "Offenders in the cohort" if s.kind == "observed_vs_predicted" else
+                "Residents", ylabel=capitalise(noun) + (" (%)" if s.is_share and s.per == 100
+                                                        else unit(s.kind, s.per)),
+                measure=measure, noun=noun, area=self.area, comparison=self.comparison,
                 caption=f"Funnel plot of {s.label.lower()} by district of {self.comparison}, "
                         "with 95% (dashed) and 99.8% (solid) limits around the "
                         f"{self.comparison} value; {self.area} in orange. "
-                        + s.funnel.sentence(self.area, "value", self.comparison,
-                                            unit=unit(s.kind, s.per)),
+                        + s.funnel.sentence(self.area, noun, self.comparison,
+                                            unit=unit(s.kind, s.per), noun=noun),
                 synthetic=self.synthetic))
         return Blocks(*figures) if figures else EMPTY
 
@@ -388,6 +392,11 @@ def compute(sa: Assessment) -> Indicators:
         for spec in sa.params.targets)
     return Indicators(**base, summaries=tuple(summaries.values()), targets=targets,
                       groups=tuple(groups))
+
+
+def _noun(s: IndicatorSummary) -> str:
+    return "percentage" if s.is_share and s.per == 100 else \
+        "proportion" if s.is_share else "rate"
 
 
 def _movement(change: float, suffix: str) -> str:

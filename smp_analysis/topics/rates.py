@@ -97,7 +97,7 @@ class Rates(TopicResult):
         if self.funnel is None:
             return EMPTY
         parts = [self.funnel.sentence(self.area, "recorded crime rate", self.comparison,
-                                      unit=" per 1,000 residents")]
+                                      unit=" per 1,000 residents", noun="rate")]
         if self.rank_range is not None:
             parts.append(rank_interval_sentence(self.area, self.rank_range,
                                                 allowance=self.rank_allowance))
@@ -113,7 +113,7 @@ class Rates(TopicResult):
                     f"{self.comparison} against their population, with 95% (dashed) and 99.8% "
                     f"(solid) control limits around the {self.comparison} rate; {self.area} in "
                     "orange.", area=self.area, comparison=self.comparison,
-            synthetic=self.synthetic)
+            measure="recorded crimes per 1,000 residents", synthetic=self.synthetic)
 
 
 @topic
