@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 import pytest
+import yaml
 
 from smp_analysis.params import TargetParams
 from smp_analysis.topics._indicator_stats import summarise
@@ -289,3 +290,37 @@ def test_demo_appendix_has_the_chapter(built_appendix):
     text = soup.get_text(" ")
     assert "Action-plan targets for Maidstone and their status" in text
     assert "95% rank interval" in text and "funnel" in text
+
+
+def test_rates_funnel_and_rank_interval_on_real_kent_data(shared_data, tmp_path):
+    """Real data.police.uk files (Kent, October 2018 to February 2019: five months, two of
+    them incomplete publications) and the real lookup and Census: the funnel plot and rank
+    interval are computed, the focus area's rank lies in its interval, and with under a year
+    of history the rank interval allows for chance variation only."""
+    from smp_analysis.params import load_params
+    from smp_analysis.pipeline import prepare_store
+    from smp_analysis.report import Assessment
+    from smp_analysis.topics import rates
+
+    params = tmp_path / "real.yaml"
+    params.write_text(yaml.safe_dump({
+        "assessment": "real", "title": "Real", "partnership": "Safer Maidstone Partnership",
+        "focus_area": {"code": FOCUS, "name": "Maidstone"},
+        "comparison_area": {"name": "Kent", "police_force": "Kent"},
+        "period": {"start": "2018-10-01", "end": "2019-02-28"},
+        "data": {"store": str(tmp_path / "real.duckdb"),
+                 "police_uk": [str(shared_data / "police_uk" / "kent")],
+                 "lsoa_lookup": str(shared_data / "geography" / "PoliceforceLSOA.csv"),
+                 "census_population": str(shared_data / "geography" /
+                                          "census_2011_population_hh.csv")}}))
+    prepare_store(load_params(params))
+    sa = Assessment.open(params)
+    result = rates.compute(sa)
+    assert result.funnel is not None and len(result.funnel.areas) == len(sa.districts)
+    assert result.rank_range.low <= result.rank.rank <= result.rank_range.high
+    assert result.rank_allowance == "chance variation in every district's count"
+    text = result.funnel_summary().text()
+    assert f"funnel plot of the {len(sa.districts)} districts around the Kent rate" in text
+    assert result.funnel.focus_position in text
+    figure = result.funnel_figure()
+    assert len(figure.png) > 1000 and "Maidstone" in figure.alt

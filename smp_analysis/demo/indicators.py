@@ -71,7 +71,7 @@ SPECS = (
          "lower", f"{SOURCE}: youth offending service", 4.0e-3, (2008, 2023), share=0.095,
          spread=0.8, trend=-0.07),
     Spec("da_one_stop_shop", "Domestic Abuse One Stop Shop visitors", "rate", 10_000,
-         "higher", f"{SOURCE}: One Stop Shop records", 6.0e-4, (2012, 2023), spread=0.5,
+         "higher", f"{SOURCE}: One Stop Shop records", 6.0e-4, (2011, 2023), spread=0.5,
          fixed=((2021, 100), (2022, 121), (2023, 150))),
     Spec("needle_finds", "Discarded needles found and removed", "count", 1, "lower",
          f"{SOURCE}: council street cleansing", 1500 / 160_000, (2008, 2023), focus_only=True,

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,15 +54,18 @@ def _finite(name: str, value: float) -> float:
     return value
 
 
-def best_n_average(values: Iterable[float] | pd.Series, n: int, *,
+def best_n_average(values: Iterable[float] | Mapping | pd.Series, n: int, *,
                    lower_is_better: bool = True) -> float:
     """The unweighted mean of the `n` best values (lowest when lower is better).
 
-    >>> best_n_average({"A": 3.0, "B": 1.0, "C": 2.0}.values(), 2, lower_is_better=False)
+    >>> best_n_average({"A": 3.0, "B": 1.0, "C": 2.0}, 2, lower_is_better=False)
     2.5
     """
-    array = np.asarray(list(values.values) if isinstance(values, pd.Series) else list(values),
-                       dtype=float)
+    if isinstance(values, pd.Series):
+        values = values.to_numpy()
+    elif isinstance(values, Mapping):
+        values = values.values()
+    array = np.asarray(list(values), dtype=float)
     array = array[~np.isnan(array)]
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ValueError(f"n must be a whole number >= 1, got {n!r}")
