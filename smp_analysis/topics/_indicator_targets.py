@@ -117,8 +117,13 @@ def evaluate(spec: TargetParams, rows: pd.DataFrame, summary: IndicatorSummary |
     base.update(unit_kind="count" if measure == "count" else summary.kind, per=per,
                 lower_is_better=lower, baseline_period=(start, end))
     if at_baseline.empty:
+        periods = [f"{a:%Y-%m-%d} to {b:%Y-%m-%d}" for a, b in
+                   own[["period_start", "period_end"]].drop_duplicates().tail(3).itertuples(
+                       index=False)]
+        known = f" (latest periods: {'; '.join(periods)})" if periods else ""
         return TargetResult(**base, status=None, note="the indicator file has no value for "
-                            f"{area} for the baseline period")
+                            f"{area} for the baseline period {start:%Y-%m-%d} to "
+                            f"{end:%Y-%m-%d}{known}")
     current = summary.current
     base["current_period"] = (current.start, current.end)
     first = reading(at_baseline.iloc[0], summary.kind, per)
