@@ -166,6 +166,43 @@ def _store_repair(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+def _ingest_indicators(args: argparse.Namespace) -> int:
+    from . import store
+    from .errors import InputError
+    from .store import indicators as indicator_store
+
+    missing = [str(p) for p in args.paths if not Path(p).is_file()]
+    if missing:
+        print(f"smp: not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    failed = 0
+    con = store.connect(args.store)
+    try:
+        for path in args.paths:
+            try:
+                outcome = indicator_store.load_indicators(con, path)
+            except InputError as exc:
+                indicator_store.record_indicator_failure(con, path, str(exc))
+                print(f"ERROR {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"{Path(outcome.path).name}: {outcome.status}; {outcome.rows_read:,} rows "
+                  f"read, {outcome.rows_loaded:,} loaded, {outcome.rows_quarantined:,} "
+                  "quarantined" + (f" ({outcome.error})" if outcome.error else ""))
+            rows = con.execute(
+                "SELECT q.line, q.\"column\", q.reason FROM quarantine q JOIN source_files s "
+                "USING (file_id) WHERE s.path = ? AND s.kind = 'indicators' ORDER BY q.line",
+                [outcome.path]).fetchall()
+            for line, column, reason in rows[:50]:
+                print(f"  line {line}" + (f", column '{column}'" if column else "")
+                      + f": {reason}")
+            if len(rows) > 50:
+                print(f"  ... and {len(rows) - 50} more")
+    finally:
+        con.close()
+    if failed:
+        print(f"smp: {failed} file(s) could not be loaded (see above)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _appendix(args: argparse.Namespace) -> int:
@@ -228,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         cmd = store_sub.add_parser(action, help=help_text)
         cmd.add_argument("--store", default="data/smp.duckdb", type=Path)
         cmd.set_defaults(func=func)
+    indicators = ingest_sub.add_parser("indicators", help="partner-indicator CSV files")
+    indicators.add_argument("paths", nargs="+", type=Path)
+    indicators.add_argument("--store", default="data/smp.duckdb", type=Path)
+    indicators.set_defaults(func=_ingest_indicators)
 
     appendix = sub.add_parser("appendix", help="build the HTML appendix for params file(s)")
     appendix.add_argument("--params", nargs="+", required=True, type=Path)

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ParamsError, Problem
+from .errors import InputError, ParamsError, Problem
 from .periods import ReportingPeriod
 
 MINIMUM_SUPPRESSION_THRESHOLD = 3
@@ -89,10 +89,13 @@ class DataSources(_Strict):
     marac_referrals: Path | None = Field(None, description="Marac referrals extract")
     pseudonym_key_file: Path | None = Field(
         None, description="key for pseudonymising victim IDs (SMP_PSEUDONYM_KEY overrides)")
+    indicators: list[Path] | None = Field(
+        None, description="partner-indicator files (docs/data_dictionary.md)")
 
     def input_paths(self) -> dict[str, Path]:
         """Every input that must exist, keyed by its parameter name (the store may not)."""
         paths = {f"data.police_uk[{i}]": p for i, p in enumerate(self.police_uk)}
+        paths.update({f"data.indicators[{i}]": p for i, p in enumerate(self.indicators or [])})
         for key in ("lsoa_lookup", "census_population", "population_by_year", "ward_lookup",
                     "hospital_admissions", "incidents", "marac_referrals"):
             value = getattr(self, key)
@@ -180,6 +183,65 @@ class Options(_Strict):
         return v
 
 
+class ComparisonGroup(_Strict):
+    """A named group of areas with its own average, e.g. the Home Office most similar group
+    or CIPFA nearest neighbours (codes as in the indicator files)."""
+
+    name: StrictStr = Field(min_length=1)
+    districts: list[Code] = Field(min_length=1)
+
+
+class DateRange(_Strict):
+    """A period of an indicator (any dates, as in the indicator files)."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+TARGET_NEEDS = {"best_n_average": "n", "value": "value", "comparison_average": "rule",
+                "near_zero_difference": "tolerance"}
+
+
+class TargetParams(_Strict):
+    """An action-plan target for one partner indicator (docs/parameters.md, "targets")."""
+
+    indicator: StrictStr = Field(min_length=1)
+    kind: Literal["best_n_average", "half_the_difference", "comparison_average", "value",
+                  "near_zero_difference"]
+    baseline: DateRange = Field(description="the baseline period (as in the indicator file)")
+    target_date: dt.date
+    n: int | None = Field(None, ge=1, description="best_n_average: how many best areas")
+    group: StrictStr | None = Field(
+        None, description="comparison group name; default: the comparison area's districts")
+    rule: Literal["reduce_to", "increase_to", "match", "maintain_under",
+                  "maintain_over"] | None = None
+    value: float | None = Field(None, description="value: the level to reach")
+    tolerance: float | None = Field(
+        None, ge=0, description="near_zero_difference: largest % difference (actual against "
+        "predicted) that counts as near zero")
+    measure: Literal["value", "count"] = Field(
+        "value", description="value: the target applies to the indicator's value (rate, "
+        "percentage); count: to its numerator (e.g. 140 visitors a year)")
+    direction: Literal["lower", "higher"] | None = Field(
+        None, description="which way is better; default: the indicator's polarity")
+    description: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TargetParams:
+        needed = TARGET_NEEDS.get(self.kind)
+        if needed and getattr(self, needed) is None:
+            raise ValueError(f"a {self.kind} target needs '{needed}'")
+        if self.target_date <= self.baseline.end:
+            raise ValueError("target_date must be after the end of the baseline period")
+        return self
+
+
 class AssessmentParams(_Strict):
     """One Strategic Assessment: who, where, when, from which data."""
 
@@ -192,6 +254,8 @@ class AssessmentParams(_Strict):
     previous_period: PeriodParams | None = None
     data: DataSources
     options: Options = Options()
+    comparison_groups: list[ComparisonGroup] = Field(default_factory=list)
+    targets: list[TargetParams] = Field(default_factory=list)
     source_file: Path | None = Field(None, exclude=True)
 
     @field_validator("assessment")
@@ -207,6 +271,19 @@ class AssessmentParams(_Strict):
     def _previous_before_current(self) -> AssessmentParams:
         if self.previous_period is not None and self.previous_period.end >= self.period.start:
             raise ValueError("previous_period must end before period starts")
+        return self
+
+    @model_validator(mode="after")
+    def _groups_named_once_and_known(self) -> AssessmentParams:
+        names = [g.name for g in self.comparison_groups]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"comparison_groups: name(s) {repeated} used more than once")
+        for i, target in enumerate(self.targets):
+            if target.group is not None and target.group not in names:
+                known = ", ".join(repr(n) for n in names) or "none"
+                raise ValueError(f"targets[{i}].group: unknown comparison group "
+                                 f"{target.group!r}; comparison_groups defines {known}")
         return self
 
     @property
@@ -244,6 +321,7 @@ def load_params(path: str | Path, *, check_files: bool = True) -> AssessmentPara
         ]
         if missing:
             raise ParamsError(missing)
+        _check_target_indicators(path, params)
     return params
 
 
@@ -309,6 +387,28 @@ def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
         if loc[:end] in lines:
             return lines[loc[:end]]
     return None
+def _check_target_indicators(path: Path, params: AssessmentParams) -> None:
+    """Every target names an indicator the indicator files define (all problems at once)."""
+    if not params.targets or not params.data.indicators:
+        return
+    from .sources.indicators import indicator_ids
+
+    known: set[str] = set()
+    problems = []
+    for i, file in enumerate(params.data.indicators):
+        try:
+            known |= indicator_ids(file)
+        except InputError as exc:
+            problems += [Problem(str(path), f"data.indicators[{i}]: {p}") for p in exc.problems]
+    if problems:
+        raise ParamsError(problems)
+    for i, target in enumerate(params.targets):
+        if target.indicator not in known:
+            listed = ", ".join(sorted(known)) or "no indicators"
+            problems.append(Problem(str(path), f"targets[{i}].indicator: unknown indicator "
+                                    f"{target.indicator!r}; the indicator files define {listed}"))
+    if problems:
+        raise ParamsError(problems)
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -7,8 +7,12 @@ by SHA-256), so an up-to-date store costs only the hashing.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from . import store
+from .errors import InputError
 from .params import AssessmentParams
+from .store import indicators as indicator_store
 from .store import ingest, quality
 
 
@@ -37,6 +41,7 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
             for kind, path in victim_files.items():
                 if path is not None:
                     ingest.load_victim_extract(con, kind, path, key)
+        load_indicator_files(con, params.data.indicators or [])
     finally:
         con.close()
     if report.failed:
@@ -46,3 +51,16 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
         raise PrepareError(f"{len(report.failed)} police.uk file(s) could not be read:\n"
                            f"{problems}")
     return report
+
+
+def load_indicator_files(con, paths: list[Path]) -> list[ingest.FileOutcome]:
+    """Load each partner-indicator file; a file that cannot be used does not stop the others
+    or the appendix: its problems are kept in the store and the chapter names them."""
+    outcomes = []
+    for path in paths:
+        try:
+            outcomes.append(indicator_store.load_indicators(con, path))
+        except InputError as exc:
+            indicator_store.record_indicator_failure(con, path, str(exc))
+            outcomes.append(ingest.FileOutcome(str(path), "", "failed", error=str(exc)))
+    return outcomes
