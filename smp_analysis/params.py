@@ -64,6 +64,57 @@ class PeriodParams(_Strict):
         return ReportingPeriod(self.start, self.end, self.name)
 
 
+# ---- places and patterns: boundary files and near-repeat options -------------------------
+class Boundaries(_Strict):
+    """Ward and/or LSOA boundary files for the maps (GeoJSON, GeoPackage or shapefile)."""
+
+    wards: Path | None = None
+    lsoas: Path | None = None
+    ward_code_column: StrictStr | None = Field(
+        None, description="column holding ward codes; default: found by name (WD23CD...)")
+    lsoa_code_column: StrictStr | None = Field(
+        None, description="column holding LSOA codes; default: found by name (LSOA11CD...)")
+
+    def files(self) -> dict[str, Path]:
+        """The boundary files given, keyed by level ('ward', 'lsoa')."""
+        return {level: path for level, path in (("ward", self.wards), ("lsoa", self.lsoas))
+                if path is not None}
+
+
+class NearRepeatOptions(_Strict):
+    """Knox near-repeat test (see docs/methods.md)."""
+
+    crime_types: list[StrictStr] = Field(
+        default_factory=lambda: ["Burglary"], description="police.uk crime types to test")
+    distance_bands: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [0, 200, 400, 600, 800, 1000],
+        min_length=2, description="band edges in metres: [0, 200, 400] = 0-200 m, 200-400 m")
+    same_place_band: bool = Field(
+        True, description="add a first band for pairs at the same anonymised map point")
+    months_apart: list[Annotated[int, Field(ge=0, le=24)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3], min_length=1,
+        description="time bands in whole months (police.uk publishes only the month)")
+    permutations: int = Field(999, ge=19, le=99_999)
+
+    @field_validator("crime_types")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        from .categories import POLICE_UK_TYPES
+
+        unknown = [t for t in v if t not in POLICE_UK_TYPES]
+        if unknown:
+            raise ValueError(f"unknown crime type(s) {unknown}; use police.uk category names")
+        return v
+
+    @field_validator("distance_bands", "months_apart")
+    @classmethod
+    def _increasing(cls, v: list) -> list:
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("values must increase")
+        return v
+# ---- end places and patterns ---------------------------------------------------------------
+
+
 class DataSources(_Strict):
     store: Path
     police_uk: list[Path] = Field(min_length=1)
@@ -76,6 +127,7 @@ class DataSources(_Strict):
     marac_referrals: Path | None = Field(None, description="Marac referrals extract")
     pseudonym_key_file: Path | None = Field(
         None, description="key for pseudonymising victim IDs (SMP_PSEUDONYM_KEY overrides)")
+    boundaries: Boundaries | None = Field(None, description="ward/LSOA boundary files for maps")
 
     def input_paths(self) -> dict[str, Path]:
         """Every input that must exist, keyed by its parameter name (the store may not)."""
@@ -85,6 +137,9 @@ class DataSources(_Strict):
             value = getattr(self, key)
             if value is not None:
                 paths[f"data.{key}"] = value
+        if self.boundaries is not None:
+            for level, path in self.boundaries.files().items():
+                paths[f"data.boundaries.{level}s"] = path
         return paths
 
 
@@ -141,6 +196,11 @@ class Options(_Strict):
     crimes_only: bool = Field(False, description="repeat measures on crimes only")
     recording_changes: list[RecordingChange] = Field(
         default_factory=list, description="recording-practice changes to adjust trends for")
+    # ---- places and patterns
+    near_repeat: NearRepeatOptions = NearRepeatOptions()
+    top_fraction: float = Field(0.1, gt=0, le=0.5,
+                                description="share of areas in the 'top' group (hotspots)")
+    trend_years: int = Field(5, ge=3, le=10, description="years in the multi-year trends")
 
 
 class AssessmentParams(_Strict):
@@ -223,6 +283,9 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
             resolved[key] = str((base / value).resolve())
         elif isinstance(value, list):
             resolved[key] = [str((base / v).resolve()) if isinstance(v, str) else v for v in value]
+        elif key == "boundaries" and isinstance(value, dict):
+            resolved[key] = {k: str((base / v).resolve()) if k in ("wards", "lsoas")
+                             and isinstance(v, str) else v for k, v in value.items()}
         else:
             resolved[key] = value
     return {**raw, "data": resolved}

@@ -25,10 +25,12 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
         changed = any(f.status in ("loaded", "replaced") for f in report.files)
         if changed or not store.has_table(con, "anomalies"):
             quality.refresh(con)
+        lookups_changed = False
         for kind in ingest.REFERENCE_READERS:
             path = getattr(params.data, kind)
             if path is not None:
-                ingest.load_reference(con, kind, path)
+                lookups_changed |= ingest.load_reference(con, kind, path)
+        _load_boundaries(con, params, force=lookups_changed)
         victim_files = {k: getattr(params.data, k) for k in ingest.VICTIM_READERS}
         if any(victim_files.values()):
             from .pseudonymise import load_key
@@ -44,3 +46,14 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
         raise PrepareError(f"{len(report.failed)} police.uk file(s) could not be read:\n"
                            f"{problems}")
     return report
+
+
+def _load_boundaries(con, params: AssessmentParams, *, force: bool) -> None:
+    """Boundary files after the lookups they are checked against (reloaded when a lookup
+    changed, so the kept areas follow the lookup)."""
+    boundaries = params.data.boundaries
+    if boundaries is None:
+        return
+    for level, path in boundaries.files().items():
+        ingest.load_boundaries(con, level, path, force=force,
+                               code_column=getattr(boundaries, f"{level}_code_column"))

@@ -15,6 +15,8 @@ the real ones so that every chapter runs on a fresh machine with nothing else:
 * ``population/population_by_year.csv``: mid-year populations 2008-2024 per district;
 * ``health/hospital_admissions_assault.csv``: monthly hospital admissions for assault per
   district, driven by the *true* violence level (recording practice does not touch it);
+* ``boundaries/lsoas.geojson`` and ``boundaries/wards.geojson``: synthetic LSOA and ward
+  boundaries for the maps (see :mod:`smp_analysis.demo.boundaries`);
 * ``demo-manifest.json``: the seed and the true effects built in (for tests and method checks),
   and the marker file ``.synthetic-demo`` that makes every report built on it say so.
 
@@ -34,6 +36,7 @@ import numpy as np
 
 from ..categories import POLICE_UK_TYPES
 from ..store import SYNTHETIC_MARKER
+from .boundaries import write_boundaries
 from .crime import (
     CATEGORY_MODEL,
     FIRST_MONTH,
@@ -124,5 +127,7 @@ def _generate_into(out: Path, *, seed: int) -> None:
         "note": "Synthetic demonstration data. Not real crime data.",
     }
     (out / "demo-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    # Boundaries draw from their own stream, so every file above stays byte-identical.
+    write_boundaries(out, geo, np.random.default_rng([seed, 16]))
 
 

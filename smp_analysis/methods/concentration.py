@@ -136,8 +136,9 @@ def persistence(yearly: pd.DataFrame, fraction: float = 0.1) -> pd.DataFrame:
 
     >>> yearly = pd.DataFrame({"2021": [9, 5, 1, 0], "2022": [8, 1, 6, 0],
     ...                        "2023": [7, 2, 3, 0]}, index=list("ABCD"))
-    >>> persistence(yearly, 0.25)[["years_in_top", "in_latest"]].to_dict("index")
-    {'A': {'years_in_top': 3, 'in_latest': True}, 'C': {'years_in_top': 0, 'in_latest': False}, 'B': {'years_in_top': 0, 'in_latest': False}, 'D': {'years_in_top': 0, 'in_latest': False}}
+    >>> p = persistence(yearly, 0.25)
+    >>> p["years_in_top"].to_dict(), p["in_latest"].tolist()
+    ({'A': 3, 'C': 0, 'B': 0, 'D': 0}, [True, False, False, False])
     """
     if yearly.empty or yearly.shape[1] == 0:
         raise ValueError("give at least one year of counts by area")
