@@ -115,7 +115,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FIELDS = ("TITLE", "PARTNERSHIP", "FOCUS", "COMPARISON", "PERIOD", "PREVIOUS", "EXCLUSION",
-          "SOURCE", "WARD", "DISTRICT", "FORCE", "FILE")
+          "SOURCE", "WARD", "DISTRICT", "FORCE", "FILE", "LSOA")
 
 
 def _hostile_demo(demo_dir: Path, target: Path) -> Path:

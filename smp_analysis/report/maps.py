@@ -13,6 +13,7 @@ always give the same picture. Text from data drawn on a map goes through
 from __future__ import annotations
 
 import math
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -75,7 +76,10 @@ def class_breaks(values: pd.Series, classes: int = 5) -> list[float]:
     k = min(classes, finite.nunique())
     if k < 2:
         return [float(finite.max())] if len(finite) else []
-    return [float(b) for b in mapclassify.FisherJenks(finite.to_numpy(), k=k).bins]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Numba not installed": the pure-Python path is exact
+        bins = mapclassify.FisherJenks(finite.to_numpy(), k=k).bins
+    return [float(b) for b in bins]
 
 
 def choropleth(areas, value: str, *, title: str, legend_title: str, caption: str, alt: str,
@@ -88,7 +92,8 @@ def choropleth(areas, value: str, *, title: str, legend_title: str, caption: str
     frame = areas.copy()
     values = pd.to_numeric(frame[value], errors="coerce")
     breaks = class_breaks(values)
-    colours = SEQUENTIAL if len(breaks) >= 5 else SEQUENTIAL[-len(breaks) - 1:][:len(breaks)]
+    picks = np.linspace(0, len(SEQUENTIAL) - 1, max(1, len(breaks))).round().astype(int)
+    colours = [SEQUENTIAL[i] for i in picks]
     klass = np.searchsorted(np.array(breaks), values.to_numpy(), side="left")
     fig, ax = plt.subplots(figsize=(8, 7))
     facecolors = [NO_DATA if not np.isfinite(v) else colours[min(k, len(colours) - 1)]
@@ -116,6 +121,27 @@ def choropleth(areas, value: str, *, title: str, legend_title: str, caption: str
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
 
+def _gridsize(x: np.ndarray, hexagon_metres: float) -> int:
+    width = max(float(np.ptp(x)), hexagon_metres) if len(x) else hexagon_metres
+    return max(1, round(width / hexagon_metres))
+
+
+def hexagon_counts(x, y, *, hexagon_metres: float) -> np.ndarray:
+    """Points per non-empty hexagon on the grid :func:`hexagon_map` draws.
+
+    >>> hexagon_counts([0, 10, 20, 5000], [0, 0, 0, 0], hexagon_metres=400).tolist()
+    [3.0, 1.0]
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if not len(x):
+        return np.empty(0)
+    fig, ax = plt.subplots()
+    cells = ax.hexbin(x, y, gridsize=_gridsize(x, hexagon_metres), mincnt=1)
+    counts = np.asarray(cells.get_array(), dtype=float)
+    plt.close(fig)
+    return counts
+
+
 def hexagon_map(x: np.ndarray, y: np.ndarray, *, hexagon_metres: float, title: str,
                 caption: str, alt: str, synthetic: bool,
                 legend_title: str = "Offences per hexagon") -> Figure:
@@ -124,9 +150,7 @@ def hexagon_map(x: np.ndarray, y: np.ndarray, *, hexagon_metres: float, title: s
     _theme()
     x, y = np.asarray(x, float), np.asarray(y, float)
     fig, ax = plt.subplots(figsize=(8, 7))
-    width = max(float(np.ptp(x)), hexagon_metres) if len(x) else hexagon_metres
-    gridsize = max(1, round(width / hexagon_metres))
-    cells = ax.hexbin(x, y, gridsize=gridsize, mincnt=1, cmap="Blues", linewidths=0.2,
+    cells = ax.hexbin(x, y, gridsize=_gridsize(x, hexagon_metres), mincnt=1, cmap="Blues", linewidths=0.2,
                       edgecolors="#9ecae1")
     bar = fig.colorbar(cells, ax=ax, shrink=0.6, pad=0.02)
     bar.set_label(chart_text(legend_title))

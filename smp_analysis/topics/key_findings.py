@@ -10,11 +10,21 @@ from dataclasses import dataclass
 
 from ..report.context import Assessment, TopicResult, topic
 from ..report.markup import Block, Bullets
-from . import data_quality, domestic_abuse, expected, overview, rates, recording
+from . import (
+    data_quality,
+    domestic_abuse,
+    expected,
+    overview,
+    patterns,
+    places,
+    rates,
+    recording,
+)
 
 # The order of the bullets: change, rank, anticipated volumes, data quality, domestic abuse,
-# recording practice.
-SOURCES = (overview, rates, expected, data_quality, domestic_abuse, recording)
+# recording practice, places (hotspots), patterns (trends and seasons).
+SOURCES = (overview, rates, expected, data_quality, domestic_abuse, recording,
+           places, patterns)
 
 
 @dataclass(frozen=True)

@@ -136,10 +136,10 @@ class Patterns(TopicResult):
             f"Change to {self.years[-2]}": (100 * t["previous_change"]).to_numpy(),
             f"Change to {self.years[-1]}": (100 * t["latest_change"]).to_numpy(),
             "Growth": t["growth"].to_numpy(),
-            "p-value": t["growth_p"].to_numpy()})
+            "p-value (adjusted)": t["growth_p"].to_numpy()})
         return table(view, f"{self.area}: is the change speeding up or slowing down?",
                      percents=(f"Change to {self.years[-2]}", f"Change to {self.years[-1]}"),
-                     p_values=("p-value",))
+                     p_values=("p-value (adjusted)",))
 
     def comparison_table(self) -> Table:
         if self.missing or self.comparison_annual is None:
