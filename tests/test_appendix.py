@@ -83,7 +83,8 @@ def test_provenance_block(soup, demo_params, built_appendix):
     assert re.search(r"code version ([0-9a-f]{40}|not a git checkout)", text)
     # all 192 demo months plus the reference tables, each with its SHA-256
     rows = block.select("details table tbody tr")
-    assert len(rows) == 192 + 5 + 2  # police.uk months, reference tables, victim extracts
+    # police.uk months, reference tables, victim extracts, ward and LSOA boundaries
+    assert len(rows) == 192 + 5 + 2 + 2
     assert all(re.fullmatch(r"[0-9a-f]{64}", r.find_all("td")[2].get_text()) for r in rows)
 
 

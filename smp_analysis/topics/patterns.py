@@ -205,7 +205,7 @@ class Patterns(TopicResult):
     # ---------------------------------------------------------------- seasonality
     def seasonality_summary(self) -> Block:
         if self.missing:
-            return self.missing_note()
+            return EMPTY  # the chapter's first section already says why
         if self.seasons is None:
             return Notice(self.seasons_missing, "unavailable")
         s = self.seasons

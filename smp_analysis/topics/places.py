@@ -104,7 +104,7 @@ class Places(TopicResult):
     # ---------------------------------------------------------------- LSOAs
     def lsoa_summary(self) -> Block:
         if self.missing:
-            return self.missing_note()
+            return EMPTY  # the chapter's first section already says why
         c = self.concentration.loc[TOTAL_CRIME]
         text = (f"The {int(c['top_n'])} LSOAs with the most recorded crime (the top "
                 f"{self._fraction} of {self.area}'s {int(c['areas'])}) had "
@@ -201,7 +201,7 @@ class Places(TopicResult):
     # ---------------------------------------------------------------- near repeats
     def near_repeat_summary(self) -> Block:
         if self.missing:
-            return self.missing_note()
+            return EMPTY
         if not self.near_repeats:
             return Notice(self.near_repeat_missing or "No crime type was chosen for the "
                           "near-repeat test.", "unavailable")
