@@ -271,3 +271,50 @@ def test_real_data_with_a_missing_month_and_under_three_years(northumbria):
     assert "Burglary" in p.near_repeats
     knox = p.near_repeats["Burglary"]
     assert knox.loc[knox["distance_band"] == "same map point", "observed"].sum() > 0
+
+
+def test_missing_results_say_why_once_and_show_nothing_else():
+    from smp_analysis.report.markup import EMPTY
+    from smp_analysis.topics.patterns import Patterns
+    from smp_analysis.topics.places import Places
+
+    places = Places(area="X", missing="The LSOA lookup assigns no LSOAs to X.")
+    assert "no LSOAs" in places.ward_summary().text()
+    for part in (places.ward_table(), places.ward_types_table(), places.ward_map_figure(),
+                 places.lsoa_summary(), places.lsoa_table(), places.lsoa_map_figure(),
+                 places.concentration_table(), places.lorenz_figure(),
+                 places.persistence_summary(), places.persistence_table(),
+                 places.near_repeat_summary(), places.near_repeat_table(),
+                 places.map_notes_block()):
+        assert part is EMPTY
+    assert places.headlines() == []
+    patterns = Patterns(area="X", missing="Trends need three years.")
+    assert "three years" in patterns.trend_summary().text()
+    for part in (patterns.trend_table(), patterns.trend_figure(), patterns.growth_table(),
+                 patterns.comparison_table(), patterns.rank_summary(), patterns.rank_table(),
+                 patterns.pandemic_summary(), patterns.pandemic_table(),
+                 patterns.seasonality_summary(), patterns.seasonality_table(),
+                 patterns.seasonality_figure()):
+        assert part is EMPTY
+    assert patterns.headlines() == []
+
+
+def test_maps_draw_legend_scale_and_escape_names():
+    import geopandas as gpd
+    import shapely
+
+    from smp_analysis.report import maps
+
+    frame = gpd.GeoDataFrame({"name": ["$x_1$ <b>", "_Under", "C"], "rate": [10.0, 20.0, None]},
+                             geometry=[shapely.box(0, 0, 1000, 1000),
+                                       shapely.box(1000, 0, 2000, 1000),
+                                       shapely.box(0, 1000, 1000, 2000)], crs="EPSG:27700")
+    figure = maps.choropleth(frame, "rate", title="T", legend_title="per 1,000",
+                             caption="<script>c</script>", alt="Map <b>alt</b>",
+                             synthetic=True, label="name", labelled=2)
+    html = figure._repr_html_()
+    assert "&lt;script&gt;" in html and 'alt="Map &lt;b&gt;alt&lt;/b&gt;"' in html
+    assert maps._nice_length(2000) == 200.0
+    empty = maps.hexagon_map([], [], hexagon_metres=400, title="T", caption="c", alt="none",
+                             synthetic=False)
+    assert empty.png.startswith(b"\x89PNG")

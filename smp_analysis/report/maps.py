@@ -150,13 +150,15 @@ def hexagon_map(x: np.ndarray, y: np.ndarray, *, hexagon_metres: float, title: s
     _theme()
     x, y = np.asarray(x, float), np.asarray(y, float)
     fig, ax = plt.subplots(figsize=(8, 7))
-    cells = ax.hexbin(x, y, gridsize=_gridsize(x, hexagon_metres), mincnt=1, cmap="Blues", linewidths=0.2,
-                      edgecolors="#9ecae1")
-    bar = fig.colorbar(cells, ax=ax, shrink=0.6, pad=0.02)
-    bar.set_label(chart_text(legend_title))
     if len(x):
+        cells = ax.hexbin(x, y, gridsize=_gridsize(x, hexagon_metres), mincnt=1, cmap="Blues",
+                          linewidths=0.2, edgecolors="#9ecae1")
+        bar = fig.colorbar(cells, ax=ax, shrink=0.6, pad=0.02)
+        bar.set_label(chart_text(legend_title))
         _decorate(ax, bounds=(x.min(), y.min(), x.max(), y.max()))
     else:
+        ax.text(0.5, 0.5, "No located offences", ha="center", va="center",
+                transform=ax.transAxes)
         ax.set_axis_off()
     ax.set_title(chart_text(title), loc="left")
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
