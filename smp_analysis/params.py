@@ -19,7 +19,6 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -31,6 +30,7 @@ from pydantic import (
 )
 
 from .errors import InputError, ParamsError, Problem
+from .params_yaml import _line_of, _read_yaml
 from .periods import ReportingPeriod
 
 MINIMUM_SUPPRESSION_THRESHOLD = 3
@@ -77,6 +77,57 @@ class PeriodParams(_Strict):
         return ReportingPeriod(self.start, self.end, self.name)
 
 
+# ---- places and patterns: boundary files and near-repeat options -------------------------
+class Boundaries(_Strict):
+    """Ward and/or LSOA boundary files for the maps (GeoJSON, GeoPackage or shapefile)."""
+
+    wards: Path | None = None
+    lsoas: Path | None = None
+    ward_code_column: StrictStr | None = Field(
+        None, description="column holding ward codes; default: found by name (WD23CD...)")
+    lsoa_code_column: StrictStr | None = Field(
+        None, description="column holding LSOA codes; default: found by name (LSOA11CD...)")
+
+    def files(self) -> dict[str, Path]:
+        """The boundary files given, keyed by level ('ward', 'lsoa')."""
+        return {level: path for level, path in (("ward", self.wards), ("lsoa", self.lsoas))
+                if path is not None}
+
+
+class NearRepeatOptions(_Strict):
+    """Knox near-repeat test (see docs/methods.md)."""
+
+    crime_types: list[StrictStr] = Field(
+        default_factory=lambda: ["Burglary"], description="police.uk crime types to test")
+    distance_bands: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [0, 200, 400, 600, 800, 1000],
+        min_length=2, description="band edges in metres: [0, 200, 400] = 0-200 m, 200-400 m")
+    same_place_band: bool = Field(
+        True, description="add a first band for pairs at the same anonymised map point")
+    months_apart: list[Annotated[int, Field(ge=0, le=24)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3], min_length=1,
+        description="time bands in whole months (police.uk publishes only the month)")
+    permutations: int = Field(999, ge=19, le=99_999)
+
+    @field_validator("crime_types")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        from .categories import POLICE_UK_TYPES
+
+        unknown = [t for t in v if t not in POLICE_UK_TYPES]
+        if unknown:
+            raise ValueError(f"unknown crime type(s) {unknown}; use police.uk category names")
+        return v
+
+    @field_validator("distance_bands", "months_apart")
+    @classmethod
+    def _increasing(cls, v: list) -> list:
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("values must increase")
+        return v
+# ---- end places and patterns ---------------------------------------------------------------
+
+
 class DataSources(_Strict):
     store: Path
     police_uk: list[Path] = Field(min_length=1)
@@ -91,6 +142,7 @@ class DataSources(_Strict):
         None, description="key for pseudonymising victim IDs (SMP_PSEUDONYM_KEY overrides)")
     indicators: list[Path] | None = Field(
         None, description="partner-indicator files (docs/data_dictionary.md)")
+    boundaries: Boundaries | None = Field(None, description="ward/LSOA boundary files for maps")
 
     def input_paths(self) -> dict[str, Path]:
         """Every input that must exist, keyed by its parameter name (the store may not)."""
@@ -101,6 +153,9 @@ class DataSources(_Strict):
             value = getattr(self, key)
             if value is not None:
                 paths[f"data.{key}"] = value
+        if self.boundaries is not None:
+            for level, path in self.boundaries.files().items():
+                paths[f"data.boundaries.{level}s"] = path
         return paths
 
 
@@ -166,6 +221,11 @@ class Options(_Strict):
     crimes_only: bool = Field(False, description="repeat measures on crimes only")
     recording_changes: list[RecordingChange] = Field(
         default_factory=list, description="recording-practice changes to adjust trends for")
+    # ---- places and patterns
+    near_repeat: NearRepeatOptions = NearRepeatOptions()
+    top_fraction: float = Field(0.1, gt=0, le=0.5,
+                                description="share of areas in the 'top' group (hotspots)")
+    trend_years: int = Field(5, ge=3, le=10, description="years in the multi-year trends")
 
     @field_validator("suppression_threshold", mode="before")
     @classmethod
@@ -325,68 +385,6 @@ def load_params(path: str | Path, *, check_files: bool = True) -> AssessmentPara
     return params
 
 
-def _read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
-    """The YAML document and the line of every key; duplicate keys and impossible dates are
-    problems (YAML would keep the last duplicate silently and raise on 2023-02-30)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ParamsError(
-            Problem(str(path), f"not valid YAML: {exc}", None if line is None else line + 1)
-        ) from None
-    except OSError as exc:
-        raise ParamsError(Problem(str(path), f"cannot be read: {exc.strerror or exc}")) from None
-    problems: list[Problem] = []
-    lines: dict[tuple, int] = {}
-    if node is not None:
-        _walk(path, node, (), problems, lines)
-    if problems:
-        raise ParamsError(problems)
-    try:
-        return yaml.safe_load(text), lines
-    except (yaml.YAMLError, ValueError) as exc:  # anything the walk did not foresee
-        raise ParamsError(Problem(str(path), f"not valid YAML: {exc}")) from None
-
-
-TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-
-
-def _walk(path: Path, node: yaml.Node, where: tuple, problems: list[Problem],
-          lines: dict[tuple, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        first: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            line = key_node.start_mark.line + 1
-            name = ".".join(str(k) for k in (*where, key))
-            if key in first and key != "<<":
-                problems.append(Problem(str(path), f"{name}: key given twice (first on line "
-                                        f"{first[key]}); keep one", line))
-                continue
-            first[key] = line
-            lines[(*where, key)] = line
-            _walk(path, value_node, (*where, key), problems, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines[(*where, i)] = item.start_mark.line + 1
-            _walk(path, item, (*where, i), problems, lines)
-    elif isinstance(node, yaml.ScalarNode) and node.tag == TIMESTAMP_TAG:
-        try:
-            yaml.SafeLoader("").construct_yaml_timestamp(node)
-        except ValueError as exc:
-            name = ".".join(str(k) for k in where) or "(top level)"
-            problems.append(Problem(str(path), f"{name}: {node.value} is not a real date "
-                                    f"({exc}); dates are YYYY-MM-DD", node.start_mark.line + 1))
-
-
-def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
-    """The line of the longest prefix of `loc` given in the file."""
-    for end in range(len(loc), 0, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
 def _check_target_indicators(path: Path, params: AssessmentParams) -> None:
     """Every target names an indicator the indicator files define (all problems at once)."""
     if not params.targets or not params.data.indicators:
@@ -421,6 +419,9 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
             resolved[key] = str((base / value).resolve())
         elif isinstance(value, list):
             resolved[key] = [str((base / v).resolve()) if isinstance(v, str) else v for v in value]
+        elif key == "boundaries" and isinstance(value, dict):
+            resolved[key] = {k: str((base / v).resolve()) if k in ("wards", "lsoas")
+                             and isinstance(v, str) else v for k, v in value.items()}
         else:
             resolved[key] = value
     return {**raw, "data": resolved}

@@ -12,6 +12,7 @@ from pathlib import Path
 from . import store
 from .errors import InputError
 from .params import AssessmentParams
+from .store import boundaries as boundary_store
 from .store import indicators as indicator_store
 from .store import ingest, quality
 
@@ -21,18 +22,21 @@ class PrepareError(RuntimeError):
 
 
 def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest.IngestReport:
-    """Ingest police.uk files, reference tables and victim extracts named in `params`;
-    refresh the stored data-quality findings when anything changed."""
+    """Ingest police.uk files, reference tables, boundaries, victim extracts and partner
+    indicators named in `params`; refresh the stored data-quality findings when anything
+    changed."""
     con = store.connect(params.data.store)
     try:
         report = ingest.ingest_police_uk(con, params.data.police_uk, progress=progress)
         changed = any(f.status in ("loaded", "replaced") for f in report.files)
         if changed or not store.has_table(con, "anomalies"):
             quality.refresh(con)
+        lookups_changed = False
         for kind in ingest.REFERENCE_READERS:
             path = getattr(params.data, kind)
             if path is not None:
-                ingest.load_reference(con, kind, path)
+                lookups_changed |= ingest.load_reference(con, kind, path)
+        _load_boundaries(con, params, force=lookups_changed)
         victim_files = {k: getattr(params.data, k) for k in ingest.VICTIM_READERS}
         if any(victim_files.values()):
             from .pseudonymise import load_key
@@ -64,3 +68,14 @@ def load_indicator_files(con, paths: list[Path]) -> list[ingest.FileOutcome]:
             indicator_store.record_indicator_failure(con, path, str(exc))
             outcomes.append(ingest.FileOutcome(str(path), "", "failed", error=str(exc)))
     return outcomes
+
+
+def _load_boundaries(con, params: AssessmentParams, *, force: bool) -> None:
+    """Boundary files after the lookups they are checked against (reloaded when a lookup
+    changed, so the kept areas follow the lookup)."""
+    boundaries = params.data.boundaries
+    if boundaries is None:
+        return
+    for level, path in boundaries.files().items():
+        boundary_store.load_boundaries(con, level, path, force=force,
+                                       code_column=getattr(boundaries, f"{level}_code_column"))

@@ -115,7 +115,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FIELDS = ("TITLE", "PARTNERSHIP", "FOCUS", "COMPARISON", "PERIOD", "PREVIOUS", "EXCLUSION",
-          "SOURCE", "WARD", "DISTRICT", "FORCE", "FILE", "INDICATOR", "GROUP", "TARGET")
+          "SOURCE", "WARD", "DISTRICT", "FORCE", "FILE", "INDICATOR", "GROUP", "TARGET", "LSOA")
 
 
 def _hostile_demo(demo_dir: Path, target: Path) -> Path:
@@ -135,6 +135,9 @@ def _hostile_demo(demo_dir: Path, target: Path) -> Path:
     lookup.loc[lookup["Local authority code"] == "E07000105",
                "Local authority name"] = payload("DISTRICT")
     lookup.loc[lookup.index[0], "LSOA Name"] = payload("LSOA")
+    maidstone = lookup["Local authority code"] == "E07000110"  # the places chapter names them
+    lookup.loc[maidstone, "LSOA Name"] = [f"{payload('LSOA')} {i}"
+                                          for i in range(int(maidstone.sum()))]
     lookup["Police_force"] = payload("POLICEFORCE")
     lookup.to_csv(geo / "PoliceforceLSOA.csv", lineterminator="\n")
     wards = pd.read_csv(geo / "ward_lookup.csv", dtype=str, keep_default_na=False)
@@ -157,9 +160,14 @@ def hostile_appendix(demo_dir, demo_params, tmp_path_factory):
     work = tmp_path_factory.mktemp("hostile")
     data = _hostile_demo(demo_dir, work / "demo")
     raw = yaml.safe_load(demo_params.read_text())
-    raw["data"] = {k: (str(v).replace(str(demo_dir), str(data)) if isinstance(v, str) else
-                       [str(x).replace(str(demo_dir), str(data)) for x in v])
-                   for k, v in raw["data"].items()}
+    def moved(value):
+        if isinstance(value, dict):
+            return {k: moved(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [moved(v) for v in value]
+        return str(value).replace(str(demo_dir), str(data))
+
+    raw["data"] = moved(raw["data"])
     raw["data"]["store"] = str(work / "store.duckdb")
     raw.update(title=payload("TITLE"), partnership=payload("PARTNERSHIP"))
     raw["focus_area"]["name"] = payload("FOCUS")

@@ -19,6 +19,8 @@ the real ones so that every chapter runs on a fresh machine with nothing else:
   casualties, reoffending, youth justice, One Stop Shop, needle finds, a resident survey) for
   every district and year, in the long format of :mod:`smp_analysis.sources.indicators`
   (:mod:`.indicators`, drawn with its own random generator);
+* ``boundaries/lsoas.geojson`` and ``boundaries/wards.geojson``: synthetic LSOA and ward
+  boundaries for the maps (see :mod:`smp_analysis.demo.boundaries`);
 * ``demo-manifest.json``: the seed and the true effects built in (for tests and method checks),
   and the marker file ``.synthetic-demo`` that makes every report built on it say so.
 
@@ -38,6 +40,7 @@ import numpy as np
 
 from ..categories import POLICE_UK_TYPES
 from ..store import SYNTHETIC_MARKER
+from .boundaries import write_boundaries
 from .crime import (
     CATEGORY_MODEL,
     FIRST_MONTH,
@@ -146,5 +149,7 @@ def _generate_into(out: Path, *, seed: int) -> None:
         "note": "Synthetic demonstration data. Not real crime data.",
     }
     (out / "demo-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    # Boundaries draw from their own stream, so every file above stays byte-identical.
+    write_boundaries(out, geo, np.random.default_rng([seed, 16]))
 
 

@@ -208,6 +208,64 @@ def ward_rate_bars(shown: pd.DataFrame, *, title: str, caption: str, alt: str,
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
 
+# ---- places and patterns: annual totals, seasonal effects, Lorenz curves --------------------
+def annual_lines(frame: pd.DataFrame, *, title: str, caption: str, alt: str,
+                 synthetic: bool, ylabel: str = "Offences or incidents a year") -> Figure:
+    """Annual totals: one line per row of `frame` (columns are the years, oldest first)."""
+    _theme()
+    fig, ax = plt.subplots(figsize=(9, 4))
+    years = [chart_text(c) for c in frame.columns]
+    for i, (name, row) in enumerate(frame.iterrows()):
+        ax.plot(years, row.to_numpy(), marker="o", lw=1.8, color=PALETTE[i % len(PALETTE)],
+                label=chart_text(name))
+    ax.set_title(chart_text(title), loc="left")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def seasonal_heatmap(effects: pd.DataFrame, *, title: str, caption: str, alt: str,
+                     clear: list, synthetic: bool) -> Figure:
+    """Month-of-year effects (rows: series, columns: calendar months 1-12, values: level over
+    the average month) as % above or below average; rows not in `clear` get an asterisk."""
+    import calendar
+
+    _theme()
+    data = 100 * (effects.astype(float) - 1)
+    data.columns = [calendar.month_abbr[int(m)] for m in data.columns]
+    data.index = [chart_text(n) + ("" if n in clear else " *") for n in effects.index]
+    fig, ax = plt.subplots(figsize=(10, 0.38 * len(data) + 1.5))
+    limit = max(10.0, float(data.abs().max().max()))
+    sns.heatmap(data, ax=ax, cmap="RdBu_r", center=0, vmin=-limit, vmax=limit, annot=True,
+                fmt=".0f", annot_kws={"fontsize": 7}, linewidths=0.4,
+                cbar_kws={"label": "% above (+) or below (-) the average month"})
+    ax.set_title(chart_text(title), loc="left")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def lorenz_curves(curves: dict, *, title: str, caption: str, alt: str, synthetic: bool,
+                  areas: str = "LSOAs") -> Figure:
+    """Lorenz curves (``area_share``, ``crime_share`` frames by name) with the line of
+    equality."""
+    _theme()
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    ax.plot([0, 100], [0, 100], color="#7f7f7f", ls="--", lw=1, label="Equal share")
+    for i, (name, curve) in enumerate(curves.items()):
+        ax.plot(100 * curve["area_share"], 100 * curve["crime_share"], lw=1.8,
+                color=PALETTE[i % len(PALETTE)], label=chart_text(name))
+    ax.set_xlabel(f"% of {areas}, from least to most crime")
+    ax.set_ylabel("% of offences or incidents")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_title(chart_text(title), loc="left")
+    ax.legend(loc="upper left", frameon=True, fontsize=8)
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+# ---- end places and patterns ---------------------------------------------------------------
+
+
 def recording_chart(series: pd.DataFrame, *, change_date, period: ReportingPeriod, title: str,
                     caption: str, alt: str, synthetic: bool) -> Figure:
     """Recorded monthly counts against the same counts adjusted to the old recording

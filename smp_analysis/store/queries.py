@@ -259,3 +259,68 @@ def indicator_failures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not has_table(con, "indicator_failures"):
         return pd.DataFrame(columns=["path", "error"])
     return con.execute("SELECT path, error FROM indicator_failures ORDER BY path").df()
+# --------------------------------------------------------------------------- places (maps)
+
+
+def district_areas(con: duckdb.DuckDBPyConnection, district_code: str) -> pd.DataFrame:
+    """The LSOAs of a district: ``lsoa_code, lsoa_name, ward_code, ward_name, population``
+    (ward columns empty without a ward lookup; population from the Census 2011 table)."""
+    ward = ("w.ward_code, w.ward_name", "LEFT JOIN ward_lookup w USING (lsoa_code)") if \
+        has_table(con, "ward_lookup") else ("NULL::VARCHAR AS ward_code, NULL::VARCHAR AS "
+                                            "ward_name", "")
+    population = ("p.population::BIGINT AS population",
+                  "LEFT JOIN census_population p USING (lsoa_code)") if \
+        has_table(con, "census_population") else ("NULL::BIGINT AS population", "")
+    return con.execute(f"""
+        SELECT l.lsoa_code, l.lsoa_name, {ward[0]}, {population[0]}
+        FROM lsoa_lookup l {ward[1]} {population[1]}
+        WHERE l.la_code = ? ORDER BY l.lsoa_code""", [district_code]).df()
+
+
+def crime_points(con: duckdb.DuckDBPyConnection, *, district_code: str, start: dt.date,
+                 end: dt.date, crime_types: Sequence[str] | None = None) -> pd.DataFrame:
+    """Located crimes in a district: ``month, crime_type, longitude, latitude, lsoa_code``
+    (harmonised types; rows without coordinates are left out, see :func:`unplaced_counts`)."""
+    where = ["l.la_code = ?", "c.month BETWEEN ? AND ?", "c.longitude IS NOT NULL",
+             "c.latitude IS NOT NULL"]
+    args: list = [district_code, start, end]
+    if crime_types is not None:
+        where.append("k.harmonised_type IN (SELECT unnest(?))")
+        args.append(list(crime_types))
+    frame = con.execute(f"""
+        SELECT c.month, k.harmonised_type AS crime_type, c.longitude, c.latitude, c.lsoa_code
+        FROM crimes c JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+        JOIN crime_categories k ON k.police_uk_type = c.crime_type
+        WHERE {' AND '.join(where)} ORDER BY c.month, c.file_id, c.line""", args).df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: Sequence[str] | None = None):
+    """Stored boundaries of one level as a GeoDataFrame ``code, name, geometry`` (British
+    National Grid), or None when none are stored."""
+    if not has_table(con, "boundaries"):
+        return None
+    args: list = [level]
+    where = "level = ?"
+    if codes is not None:
+        where += " AND code IN (SELECT unnest(?))"
+        args.append(list(codes))
+    frame = con.execute(f"SELECT code, name, geometry FROM boundaries WHERE {where} "
+                        "ORDER BY code", args).df()
+    if frame.empty:
+        return None
+    import geopandas as gpd
+    import shapely
+
+    return gpd.GeoDataFrame(frame[["code", "name"]],
+                            geometry=shapely.from_wkb(frame["geometry"].map(bytes).to_list()),
+                            crs="EPSG:27700")
+
+
+def boundary_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Registered boundary files: ``kind, path, rows_read, rows_loaded, rows_quarantined,
+    reasons``."""
+    return con.execute("""
+        SELECT kind, path, rows_read, rows_loaded, rows_quarantined, reasons FROM source_files
+        WHERE kind IN ('ward_boundaries', 'lsoa_boundaries') ORDER BY kind""").df()
