@@ -27,10 +27,10 @@ NO_DATA = "#d9d9d9"
 
 
 def _nice_length(span: float) -> float:
-    """A round scale-bar length (1, 2 or 5 x 10^k metres) about a fifth of the map width.
+    """The longest round scale-bar length (1, 2 or 5 x 10^k metres) within a fifth of the map width.
 
     >>> _nice_length(23_000), _nice_length(4_100), _nice_length(180)
-    (5000.0, 1000.0, 20.0)
+    (2000.0, 500.0, 20.0)
     """
     target = span / 5
     power = 10 ** math.floor(math.log10(target))
