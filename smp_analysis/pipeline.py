@@ -7,9 +7,16 @@ by SHA-256), so an up-to-date store costs only the hashing.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
+
 from . import store
 from .params import AssessmentParams
-from .store import ingest, quality
+from .sources._csv import sha256_of
+from .sources.police_uk import find_street_files
+from .store import ingest, quality, queries
+from .store.lock import StoreBusy, lock_conflict
 
 
 class PrepareError(RuntimeError):
@@ -19,7 +26,17 @@ class PrepareError(RuntimeError):
 def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest.IngestReport:
     """Ingest police.uk files, reference tables and victim extracts named in `params`;
     refresh the stored data-quality findings when anything changed."""
-    con = store.connect(params.data.store)
+    try:
+        con = store.connect(params.data.store)
+    except duckdb.Error as exc:
+        holder = lock_conflict(exc)
+        if holder is None:
+            raise
+        # Readers (notebook kernels, other appendix builds) hold the store: fine when there is
+        # nothing to write.
+        if store_is_current(params):
+            return ingest.IngestReport([])
+        raise StoreBusy(params.data.store, holder) from None
     try:
         report = ingest.ingest_police_uk(con, params.data.police_uk, progress=progress)
         changed = any(f.status in ("loaded", "replaced") for f in report.files)
@@ -44,3 +61,23 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
         raise PrepareError(f"{len(report.failed)} police.uk file(s) could not be read:\n"
                            f"{problems}")
     return report
+
+
+def store_is_current(params: AssessmentParams) -> bool:
+    """True when the store already holds every input file `params` names, byte for byte
+    (SHA-256), and its data-quality findings: checked through a read-only connection, so it
+    works while notebooks are reading the store."""
+    path = Path(params.data.store)
+    if not path.exists():
+        return False
+    con = store.connect(path, read_only=True)
+    try:
+        stored = set(queries.input_files(con)["sha256"])
+        if not store.has_table(con, "anomalies"):
+            return False
+    finally:
+        con.close()
+    files = find_street_files([Path(p) for p in params.data.police_uk])
+    files += [Path(p) for key, p in params.data.input_paths().items()
+              if not key.startswith("data.police_uk")]
+    return all(sha256_of(f) in stored for f in files)
