@@ -141,19 +141,31 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
                                     assessment=params.assessment)
     html_path = out_dir / f"{params.assessment}.html"
     write_text_atomic(html_path, document.html)
-    pdf_path = None
-    if pdf:
-        from .pdf import write_pdf
-
-        log.info("%s: printing the PDF", params.assessment)
-        pdf_path = html_path.with_suffix(".pdf")
-        try:
-            write_pdf(html_path, pdf_path, partnership=params.partnership, title=params.title,
-                      synthetic_label=SYNTHETIC_LABEL if prov.synthetic else "")
-        except Exception:
-            pdf_path.unlink(missing_ok=True)  # never leave a PDF of an older build beside it
-            raise
+    pdf_path = write_appendix_pdf(html_path, params, synthetic=prov.synthetic) if pdf else None
     return AppendixResult(html_path, executed, seconds, tables, workbook, pdf_path)
+
+
+def write_appendix_pdf(html_path: Path, params: AssessmentParams, *,
+                       synthetic: bool | None = None) -> Path:
+    """Print a written appendix to ``<assessment>.pdf`` beside it (A4, Chromium; see
+    :mod:`.pdf`). If printing fails, no PDF of an older build is left beside the new HTML."""
+    from .pdf import write_pdf
+
+    if synthetic is None:
+        con = store.connect(params.data.store, read_only=True)
+        try:
+            synthetic = bool(queries.input_files(con)["synthetic"].any())
+        finally:
+            con.close()
+    log.info("%s: printing the PDF", params.assessment)
+    pdf_path = Path(html_path).with_suffix(".pdf")
+    try:
+        write_pdf(html_path, pdf_path, partnership=params.partnership, title=params.title,
+                  synthetic_label=SYNTHETIC_LABEL if synthetic else "")
+    except Exception:
+        pdf_path.unlink(missing_ok=True)
+        raise
+    return pdf_path
 
 
 FRONT_MATTER = "00_"  # chapters named 00_* (the key findings) are not numbered
