@@ -38,6 +38,7 @@ from .charts import FIGURE_LABEL
 from .markup import SYNTHETIC_LABEL
 from .page import Document, decorate, decorate_document  # noqa: F401 - decorate: re-exported
 from .tables import TABLE_LABEL
+from .words import plural
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -82,6 +83,8 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
     if prepare:
+        log.info("%s: bringing the store %s up to date", params.assessment,
+                 Path(params.data.store).name)
         prepare_store(params, progress=progress)
     out_dir = Path(out_dir).resolve()
     work = out_dir / params.assessment
@@ -115,6 +118,8 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
         return target
 
     to_run = chapters(notebooks_dir)
+    log.info("%s: running %s, %d at a time", params.assessment,
+             plural(len(to_run), "chapter"), max(1, workers))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         ran = list(pool.map(run, to_run))
