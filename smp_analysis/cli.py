@@ -364,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  smp appendix --params params/*.yaml --workers 2 --out reports/\n"
         "  smp appendix --params params/2023-24.yaml --store-only   # update the store only")
     appendix.add_argument("--params", nargs="+", required=True, type=Path, metavar="FILE",
-                          help="params file(s), one appendix each")
+                          help="one or more params files, one appendix each")
     appendix.add_argument("--out", default=Path("reports"), type=Path, metavar="DIR",
                           help="folder for <assessment>.html, .pdf, -tables.xlsx and tables/")
     appendix.add_argument("--pdf", nargs="?", const="yes", choices=("yes", "if-available"),
