@@ -31,12 +31,12 @@ demo-store: demo-data
 
 # HTML, PDF and tables (CSV + workbook) of every params file
 appendix: demo-data
-	$(BIN)/smp appendix --params $(PARAMS) --pdf
+	$(BIN)/smp appendix --params $(PARAMS) --pdf if-available
 
 # JupyterLab on the chapter notebooks, reading the demo store (read-only: `make appendix`
 # can run while it is open).
 lab: demo-store
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(BIN)/ruff check smp_analysis tests benchmarks

@@ -157,6 +157,7 @@ def _appendix(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     _show_progress()
+    args.params = _expand_globs(args.params)
     if args.store_only:
         for path in args.params:
             params = load_params(path)
@@ -190,6 +191,18 @@ def _appendix(args: argparse.Namespace) -> int:
     print(f"{plural(len(results), 'appendix', 'appendices')} in "
           f"{time.perf_counter() - start:.1f} s")
     return EXIT_OK
+
+
+def _expand_globs(paths: list[Path]) -> list[Path]:
+    """`params/*.yaml` as the shell would expand it: Windows' cmd and PowerShell pass the
+    pattern through unexpanded."""
+    import glob
+
+    expanded = []
+    for path in paths:
+        matches = sorted(glob.glob(str(path))) if any(c in str(path) for c in "*?[") else []
+        expanded.extend([Path(m) for m in matches] or [path])
+    return expanded
 
 
 def _add_pdfs(params_files: list[Path], results):
