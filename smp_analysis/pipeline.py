@@ -58,7 +58,9 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
         con.close()
     if report.failed:
         problems = "\n".join(f.error or f.path for f in report.failed)
-        raise PrepareError(f"{len(report.failed)} police.uk file(s) could not be read:\n"
+        files = "1 police.uk file" if len(report.failed) == 1 else \
+            f"{len(report.failed)} police.uk files"
+        raise PrepareError(f"{files} could not be read:\n"
                            f"{problems}")
     return report
 

@@ -18,7 +18,7 @@ from ..report import charts
 from ..report.context import Assessment, TopicResult, topic
 from ..report.markup import Block, Prose
 from ..report.tables import Table, table
-from ..report.words import count, join
+from ..report.words import count, join, plural
 from ..store import quality, queries
 
 
@@ -88,7 +88,7 @@ class DataQuality(TopicResult):
                     "records.")
         touching = anomalies[anomalies["month"].between(pd.Timestamp(self.previous.start),
                                                         pd.Timestamp(self.current.end))]
-        text = (f"The checks made {count(len(anomalies))} finding(s) across the whole data "
+        text = (f"The checks made {plural(len(anomalies), 'finding')} across the whole data "
                 f"store; {count(len(touching))} concern the two periods compared here "
                 f"({self.previous.name} and {self.current.name}).")
         volume = touching[touching["kind"].str.startswith(("implausibly", "missing"))]
