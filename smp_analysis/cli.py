@@ -229,70 +229,9 @@ def _show_progress() -> None:
 
 
 def _init(args: argparse.Namespace) -> int:
-    import datetime as dt
+    from .init_params import command
 
-    from . import init_params as init
-    from .atomic import write_text_atomic
-    from .params import load_params
-    from .sources.geography import read_lsoa_lookup
-
-    if not args.lookup.exists():
-        raise InputError(_missing_lookup(args.lookup))
-    table = init.districts(read_lsoa_lookup(args.lookup))
-    if args.list:
-        width = max(len(str(n)) for n in table["la_name"])
-        for r in table.itertuples():
-            print(f"{r.la_code}  {r.la_name:<{width}}  {r.police_force or '(no force)'}")
-        print(f"{plural(len(table), 'district')} in {args.lookup}")
-        return EXIT_OK
-    if not args.district:
-        print("smp init: give a district code or name (or --list to see them)", file=sys.stderr)
-        return EXIT_INPUT
-    district = init.find_district(table, args.district, args.lookup)
-    if args.period_end:
-        end = _month_end(args.period_end)
-        start = dt.date(end.year - 1, end.month, 1) + dt.timedelta(days=32)
-        start = start.replace(day=1)
-    else:
-        start, end = init.period_for(dt.date.today())
-    assessment = args.assessment or init.assessment_id(end)
-    partnership = args.partnership or f"{district.name} Community Safety Partnership"
-    out = args.out or Path("params") / f"{init.slug(district.name)}-{assessment}.yaml"
-    if out.exists() and not args.force:
-        print(f"smp init: {out} exists; choose another --out or add --force to replace it",
-              file=sys.stderr)
-        return EXIT_INPUT
-    text = init.params_text(
-        district, out=out, lookup=args.lookup, assessment=assessment, partnership=partnership,
-        census=args.census or args.lookup.with_name("census_2011_population_hh.csv"),
-        police_uk=args.police_uk, store=args.store or Path("data") / f"{init.slug(district.name)}"
-        ".duckdb", start=start, end=end)
-    write_text_atomic(out, text)
-    params = load_params(out, check_files=False)  # what was written must be valid
-    print(f"Params for {params.focus_area.name} ({params.focus_area.code}), compared with "
-          f"{params.comparison_area.name}, {params.current.name}, written to {out}")
-    print(f"Next: edit the lines marked EDIT, then `smp check-params {out.as_posix()}`")
-    return EXIT_OK
-
-
-def _missing_lookup(path: Path):
-    from .errors import Problem
-
-    return Problem(str(path), "LSOA lookup not found; give --lookup PoliceforceLSOA.csv (or run "
-                              "`smp demo-data` for the demonstration county's lookup)")
-
-
-def _month_end(text: str):
-    import datetime as dt
-
-    try:
-        first = dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        from .errors import Problem
-
-        raise InputError(Problem("--period-end", f"{text!r} is not a month like 2025-09")) \
-            from None
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return command(args)
 
 
 # ------------------------------------------------------------------------------------ parser
