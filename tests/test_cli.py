@@ -296,3 +296,41 @@ def test_lock_holder_is_described_from_its_command_line():
     assert LockHolder("/usr/bin/python3", os.getpid()).describe().startswith(
         f"PID {os.getpid()}, ")
     assert LockHolder("/usr/bin/python3", None).describe() == "python3"
+
+
+def test_params_patterns_are_expanded_where_the_shell_does_not(tmp_path):
+    """Windows' cmd and PowerShell pass `params/*.yaml` through as it is."""
+    for name in ("b.yaml", "a.yaml"):
+        (tmp_path / name).write_text("")
+    assert cli._expand_globs([tmp_path / "*.yaml", Path("missing.yaml")]) == [
+        tmp_path / "a.yaml", tmp_path / "b.yaml", Path("missing.yaml")]
+
+
+@pytest.mark.slow
+def test_build_reports_one_line_per_chapter(built_appendix, demo_params, tmp_path, caplog):
+    """`make appendix` shows progress: the build logs each chapter as it finishes (and an
+    appendix without tables still gets its, empty, tables as data)."""
+    import logging
+
+    import nbformat
+
+    from smp_analysis.report.build import build_appendix
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("01_one", "02_two"):
+        cells = [nbformat.v4.new_code_cell('params_file = ""'),
+                 nbformat.v4.new_markdown_cell("# A chapter\n\nSome text.")]
+        cells[0].metadata["tags"] = ["parameters"]
+        nb = nbformat.v4.new_notebook(cells=cells)
+        nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                     "display_name": "Python 3"}
+        nbformat.write(nb, notebooks / f"{name}.ipynb")
+    with caplog.at_level(logging.INFO, logger="smp_analysis.report.build"):
+        result = build_appendix(demo_params, out_dir=tmp_path / "out", notebooks_dir=notebooks,
+                                prepare=False)
+    done = sorted(r.getMessage() for r in caplog.records if " done in " in r.getMessage())
+    assert len(done) == 2 and done[0].startswith("2015-16: 01_one done in ")
+    assert any("(2 of 2 chapters)" in line for line in done)
+    assert any("running 2 chapters" in r.getMessage() for r in caplog.records)
+    assert list(result.tables.iterdir()) == [] and result.workbook.stat().st_size > 0
