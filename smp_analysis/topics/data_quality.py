@@ -46,7 +46,7 @@ class DataQuality(TopicResult):
         return charts.monthly_with_flags(
             self.force_monthly, flagged, value="crimes",
             title="Recorded crime per month (excluding ASB), whole force",
-            caption="Monthly recorded crime for each force in the data store; red rings mark "
+            caption="Monthly recorded crime for each force in the data store; rings mark "
                     "months whose volume is implausibly low or high against neighbouring "
                     "months.",
             alt=f"Line chart of monthly recorded crime excluding anti-social behaviour for "

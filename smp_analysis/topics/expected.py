@@ -62,7 +62,7 @@ class Expected(TopicResult):
             self.history, period=self.current,
             title=f"{self.area}: actual and anticipated monthly volumes",
             caption="Monthly actual volumes (black) against anticipated volumes (dashed), with "
-                    "the band up to the upper bound shaded and months above it in red; the grey "
+                    "the band up to the upper bound shaded and months above it in orange; the grey "
                     "line marks the start of the assessment period.",
             alt=self._alt_text(), synthetic=self.synthetic)
 
