@@ -221,7 +221,7 @@ def _show_progress() -> None:
     """One line a chapter on stderr (the build logs them; minutes pass on two cores)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("  %(message)s"))
-    for name in ("smp_analysis.report.build",):
+    for name in ("smp_analysis.report.build", "smp_analysis.pipeline"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
         logger.addHandler(handler)

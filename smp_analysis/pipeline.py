@@ -3,10 +3,16 @@
 The appendix build never ingests: ``smp appendix`` (and the batch) call :func:`prepare_store`
 first, then the report step only reads the store. Ingest is incremental (files are identified
 by SHA-256), so an up-to-date store costs only the hashing.
+
+Readers (notebook kernels, other builds) may hold the store read-only while this runs. DuckDB
+then refuses a writer; if every input is already in the store (checked read-only, by
+SHA-256) nothing needs writing and the build goes on, otherwise :class:`StoreBusy` says in one
+line which process holds the store and what to do.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import duckdb
@@ -18,6 +24,8 @@ from .sources.police_uk import find_street_files
 from .store import ingest, quality, queries
 from .store.lock import StoreBusy, lock_conflict
 
+log = logging.getLogger(__name__)  # `smp appendix` prints its lines as progress
+
 
 class PrepareError(RuntimeError):
     """Some police.uk files named in params could not be read (each named with its problem)."""
@@ -26,6 +34,8 @@ class PrepareError(RuntimeError):
 def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest.IngestReport:
     """Ingest police.uk files, reference tables and victim extracts named in `params`;
     refresh the stored data-quality findings when anything changed."""
+    log.info("%s: bringing the store %s up to date", params.assessment,
+             Path(params.data.store).name)
     try:
         con = store.connect(params.data.store)
     except duckdb.Error as exc:

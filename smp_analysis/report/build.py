@@ -83,8 +83,6 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
     if prepare:
-        log.info("%s: bringing the store %s up to date", params.assessment,
-                 Path(params.data.store).name)
         prepare_store(params, progress=progress)
     out_dir = Path(out_dir).resolve()
     work = out_dir / params.assessment
