@@ -157,7 +157,7 @@ def _appendix(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     _show_progress()
-    args.params = _expand_globs(args.params)
+    args.params = [p.resolve() for p in _expand_globs(args.params)]
     if args.store_only:
         for path in args.params:
             params = load_params(path)

@@ -326,9 +326,11 @@ def test_build_reports_one_line_per_chapter(built_appendix, demo_params, tmp_pat
         nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
                                      "display_name": "Python 3"}
         nbformat.write(nb, notebooks / f"{name}.ipynb")
+    here = os.getcwd()
     with caplog.at_level(logging.INFO, logger="smp_analysis.report.build"):
         result = build_appendix(demo_params, out_dir=tmp_path / "out", notebooks_dir=notebooks,
                                 prepare=False)
+    assert os.getcwd() == here  # papermill's cwd= changes, undone even when runs overlap
     done = sorted(r.getMessage() for r in caplog.records if " done in " in r.getMessage())
     assert len(done) == 2 and done[0].startswith("2015-16: 01_one done in ")
     assert any("(2 of 2 chapters)" in line for line in done)

@@ -119,8 +119,14 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     log.info("%s: running %s, %d at a time", params.assessment,
              plural(len(to_run), "chapter"), max(1, workers))
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        ran = list(pool.map(run, to_run))
+    # papermill changes the process's working directory around each run (cwd=); two runs in
+    # parallel threads can restore each other's, leaving the caller in notebooks/
+    here = os.getcwd()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            ran = list(pool.map(run, to_run))
+    finally:
+        os.chdir(here)
     # Every chapter succeeded: move them out of failed/ into executed/.
     shutil.rmtree(executed_dir, ignore_errors=True)
     executed_dir.mkdir(parents=True)
