@@ -219,13 +219,24 @@ def _add_pdfs(params_files: list[Path], results):
 
 def _show_progress() -> None:
     """One line a chapter on stderr (the build logs them; minutes pass on two cores)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("  %(message)s"))
     for name in ("smp_analysis.report.build", "smp_analysis.pipeline"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
-        logger.addHandler(handler)
         logger.propagate = False
+        if not any(getattr(h, "smp_progress", False) for h in logger.handlers):
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter("  %(message)s"))
+            handler.smp_progress = True
+            logger.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged (smp is also called in-process,
+    e.g. by tests, which replace sys.stderr)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 def _init(args: argparse.Namespace) -> int:
