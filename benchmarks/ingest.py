@@ -3,8 +3,9 @@
 In one run: (1) plain `pandas.read_csv` + `concat` of the same files (the baseline), (2) our
 `ingest_police_uk` (read, hash, validate with pandera, quarantine, type, store into a new
 store), each timed three times, alternating; medians of rows/s of both and the ratio.
-Then peak memory (max RSS of a fresh process) ingesting the first
-third of the files and all of them: streaming file by file keeps it flat.
+Then how many files took the fast (Arrow-only) path, and peak memory (max RSS of a fresh
+process) ingesting the first third of the files and all of them: streaming file by file keeps
+it flat.
 
 Run: .venv/bin/python benchmarks/ingest.py  (needs ../shared/data)
 """
@@ -37,14 +38,26 @@ def pandas_baseline(files: list[Path]) -> tuple[int, float]:
 
 def ours(files: list[Path], store_path: Path) -> tuple[int, float]:
     from smp_analysis import store
+    from smp_analysis.store.ingest import ingest_police_uk
 
     start = time.perf_counter()
     con = store.connect(store_path)
-    report = store.ingest_police_uk(con, files)
+    report = ingest_police_uk(con, files)
     con.close()
     seconds = time.perf_counter() - start
     assert not report.failed
     return sum(f.rows_read for f in report.files), seconds
+
+
+def fast_path_files(files: list[Path]) -> int:
+    """Files the reader validates on Arrow alone (the common path: no pandas, no pandera)."""
+    from smp_analysis.sources import police_uk
+
+    fast = 0
+    for f in files:
+        table = police_uk._records_fast(f, f.read_bytes())
+        fast += table is not None and police_uk._arrow_file_is_clean(f, table)
+    return fast
 
 
 def _peak_rss_child(n_files: int) -> float:
@@ -53,10 +66,11 @@ import resource, sys, tempfile, json
 sys.path.insert(0, {str(PROJECT)!r})
 from pathlib import Path
 from smp_analysis import store
+from smp_analysis.store.ingest import ingest_police_uk
 files = sorted(Path({str(SOURCE)!r}).rglob('*-street.csv'))[:{n_files}]
 with tempfile.TemporaryDirectory() as tmp:
     con = store.connect(Path(tmp) / 's.duckdb')
-    store.ingest_police_uk(con, files)
+    ingest_police_uk(con, files)
     con.close()
 print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 """
@@ -86,6 +100,7 @@ def main() -> None:
           f"{n_ours / t_ours / 1e6:6.2f} M rows/s   (goal >= 1.0)")
     print(f"ratio ours / pandas (rows/s): {t_base / t_ours:.2f}   (medians of 3; ours: "
           + ", ".join(f"{n_ours / t / 1e6:.2f}" for t in our_times) + " M rows/s)")
+    print(f"fast (pyarrow) path taken by {fast_path_files(files)} of {len(files)} files")
     third = max(1, len(files) // 3)
     rss_third, rss_all = _peak_rss_child(third), _peak_rss_child(len(files))
     print(f"peak RSS: {third} files {rss_third:.0f} MB, {len(files)} files {rss_all:.0f} MB "

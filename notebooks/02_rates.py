@@ -41,6 +41,22 @@ display(result.figure())
 display(result.table())
 
 # %% [markdown]
+# ## A fair comparison: funnel plot and rank interval
+#
+# A league-table rank hides how much of a district's position is chance. The funnel plot
+# shows each district's rate against its population, with control limits around the county
+# rate within which 95% and 99.8% of districts would fall if they differed only by chance
+# (and, where the districts vary more than that, by their usual variation). The rank
+# interval says which ranks the focus area could hold once chance variation in every
+# district's count is allowed for.
+
+# %%
+display(result.funnel_summary())
+
+# %%
+display(result.funnel_figure())
+
+# %% [markdown]
 # ## Rates by crime type
 
 # %%

@@ -30,8 +30,9 @@ result = domestic_abuse.compute(sa)
 # Domestic abuse is under-reported and often repeated. This chapter uses the victim-level
 # incident extract (victims are identified only by pseudonyms) to measure how many incidents
 # are repeats, how many victims are repeat victims, and the Marac repeat rate. Small numbers
-# are not published: small counts are shown as "<" and the threshold, and related cells are
-# hidden where a total would reveal them (each table's caption gives the rule).
+# are not published: a small count, and any figure that would let it be worked out from a
+# total or a related figure, is shown as [c] (confidential), and a rate, change or test that
+# uses such a count is not given. Each table's caption gives the rule.
 
 # %%
 display(result.summary())

@@ -15,59 +15,18 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import InputError
+from .cli_help import (  # noqa: F401 - the exit codes are part of the CLI's interface
+    EXAMPLES,
+    EXIT_BUSY,
+    EXIT_CODES,
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    _HelpFormatter,
+    _version,
+)
 from .report.words import plural
-
-# Exit codes (also in `smp --help` and the README). argparse itself exits 2 on a usage error.
-EXIT_OK = 0
-EXIT_FAILED = 1  # a step failed: a chapter, an input file that could not be loaded, the PDF
-EXIT_INPUT = 2  # bad input: a params file, a missing file, a wrong option
-EXIT_BUSY = 3  # the store is open in another process and needs writing
-EXIT_INTERRUPTED = 130  # stopped with Ctrl-C
-
-EXIT_CODES = f"""\
-exit codes:
-  {EXIT_OK}    success
-  {EXIT_FAILED}    a step failed (a chapter, an input file that could not be loaded, the PDF);
-       the message says which, and earlier outputs are left as they were
-  {EXIT_INPUT}    bad input: an invalid params file, a missing file, a wrong option
-  {EXIT_BUSY}    the store is open in another process (e.g. a notebook kernel) and needs
-       updating: shut that process down and run again
-  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
-"""
-
-EXAMPLES = """\
-examples:
-  smp init Maidstone                       # writes params/maidstone-YYYY-YY.yaml
-  smp demo-data                            # the synthetic demonstration county in data/demo
-  smp ingest police-uk downloads/ --store data/smp.duckdb
-  smp check-params params/2023-24.yaml
-  smp appendix --params params/2023-24.yaml --pdf
-  smp appendix --params params/*.yaml --workers 2     # several appendices in parallel
-
-Run `smp COMMAND --help` for a command's options and their defaults.
-"""
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults shown after each option's help (when there is one to show); descriptions and
-    epilogs kept as written."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        if action.default in (None, False) or "default" in (action.help or ""):
-            return action.help or ""
-        return super()._get_help_string(action)
-
-
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("smp-analysis")
-    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
-        from . import __version__
-
-        return __version__
 
 
 # ---------------------------------------------------------------------------------- commands
@@ -75,12 +34,12 @@ def _demo_data(args: argparse.Namespace) -> int:
     from .demo import generate
 
     start = time.perf_counter()
-    out = generate(args.out, seed=args.seed)
+    out = generate(args.out, seed=args.seed, scale=args.scale, progress=sys.stderr.isatty())
     manifest = json.loads((out / "demo-manifest.json").read_text())
     print(f"Synthetic demonstration data written to {out} "
           f"({plural(manifest['rows_written'], 'police.uk row')}, seed {args.seed}) "
           f"in {time.perf_counter() - start:.1f} s")
-    return EXIT_OK
+    return 0
 
 
 def _check_params(args: argparse.Namespace) -> int:
@@ -89,47 +48,84 @@ def _check_params(args: argparse.Namespace) -> int:
     for path in args.params:
         params = load_params(path)
         print(f"{path}: OK ({params.title}; {params.current.name})")
-    return EXIT_OK
+    return 0
 
 
 def _ingest(args: argparse.Namespace) -> int:
     from . import store
-    from .atomic import write_text_atomic
     from .store import ingest, quality
 
-    missing = [str(p) for p in args.paths if not Path(p).exists()]
+    missing = [str(p) for p in args.paths if not (Path(p).exists() or Path(p).is_symlink())]
     if missing:
         print(f"smp: not found: {', '.join(missing)}", file=sys.stderr)
-        return EXIT_INPUT
+        return 2
     con = store.connect(args.store)
     try:
         report = ingest.ingest_police_uk(con, args.paths, progress=sys.stderr.isatty())
         anomalies = quality.refresh(con)
     finally:
         con.close()
-    width = max((len(Path(f.path).name) for f in report.files), default=4)
-    print(f"{'file':<{width}}  {'status':<9} {'read':>9} {'loaded':>9} {'quarantined':>11}")
-    for f in report.files:
-        print(f"{Path(f.path).name:<{width}}  {f.status:<9} {f.rows_read:>9,} "
-              f"{f.rows_loaded:>9,} {f.rows_quarantined:>11,}")
-    for f in report.failed:
-        print(f"ERROR {f.error}", file=sys.stderr)
-    totals = report.totals()
-    print(f"{'total':<{width}}  {'':<9} {totals['rows_read']:>9,} {totals['rows_loaded']:>9,} "
-          f"{totals['rows_quarantined']:>11,}")
+    _print_ingest(report)
     if len(anomalies):
         print(f"\n{plural(len(anomalies), 'data-quality finding')}:")
         for r in anomalies.itertuples():
             month = f"{r.month:%Y-%m}" if r.month == r.month else "-"
             print(f"  {r.force} {month} {r.kind}: {r.detail}")
-    report_path = Path(args.store).with_name("ingest-report.json")
     document = {**report.to_json(), "anomalies": quality.anomalies_json(anomalies)}
-    write_text_atomic(report_path, json.dumps(document, indent=2) + "\n")
-    print(f"Ingest report written to {report_path}")
+    _write_ingest_report(Path(args.store), document)
     if report.failed:
-        print(f"smp: {plural(len(report.failed), 'file')} could not be loaded (see above)",
+        print(f"smp: {plural(len(report.failed), 'file')} could not be loaded (see above); the others "
+              "were loaded", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _print_ingest(report) -> None:
+    """The ingest table, then what replaced what, what was skipped and why, and errors."""
+    listed = [f for f in report.files if f.status != "skipped"]
+    width = max((len(Path(f.path).name) for f in listed), default=4)
+    print(f"{'file':<{width}}  {'status':<10} {'read':>9} {'loaded':>9} {'quarantined':>11}")
+    for f in listed:
+        print(f"{Path(f.path).name:<{width}}  {f.status:<10} {f.rows_read:>9,} "
+              f"{f.rows_loaded:>9,} {f.rows_quarantined:>11,}")
+    totals = report.totals()
+    print(f"{'total in store':<{width}}  {'':<10} {totals['rows_read']:>9,} "
+          f"{totals['rows_loaded']:>9,} {totals['rows_quarantined']:>11,}")
+    if report.replacements:
+        print("\nOne force-month is stored from one file, the newer (later modification time):")
+        for r in report.replacements:
+            print(f"  {r.force} {r.month}: kept {r.kept}; replaced {r.replaced} "
+                  f"({r.rows_replaced:,} rows); {r.why}")
+    repaired = [f for f in report.files if f.note and f.status == "repaired"]
+    if repaired:
+        print("\nRepaired:")
+        for f in repaired:
+            print(f"  {f.path}: {f.note}")
+    notes = [f for f in report.files if f.note and f.status in ("duplicate", "superseded")]
+    if notes:
+        print("\nNot loaded again:")
+        for f in notes:
+            print(f"  {f.path}: {f.status}: {f.note}")
+    if report.skipped:
+        print("\nSkipped (not police.uk street-level files):")
+        for f in report.skipped:
+            print(f"  {f.path}: {f.note}")
+    for f in report.failed:
+        error = f.error or ""
+        print(f"ERROR {error if error.startswith(f.path) else f'{f.path}: {error}'}",
               file=sys.stderr)
-    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _write_ingest_report(store_path: Path, document: dict) -> None:
+    from .atomic import write_text_atomic
+
+    report_path = store_path.with_name("ingest-report.json")
+    try:
+        write_text_atomic(report_path, json.dumps(document, indent=2) + "\n")
+    except OSError as exc:
+        print(f"smp: warning: the ingest report could not be written to {report_path} "
+              f"({exc.strerror or exc}); the store itself was updated", file=sys.stderr)
+        return
+    print(f"Ingest report written to {report_path}")
 
 
 def _ingest_victims(args: argparse.Namespace) -> int:
@@ -147,7 +143,86 @@ def _ingest_victims(args: argparse.Namespace) -> int:
           f"read, {outcome.rows_loaded:,} loaded, {outcome.rows_quarantined:,} quarantined")
     for reason, n in sorted(outcome.reasons.items()):
         print(f"  {plural(n, 'row')}: {reason}")
-    return EXIT_OK
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from .pseudonymise import write_key_file
+
+    path = write_key_file(args.out)
+    print(f"New random pseudonymisation key written to {path} (readable by you only).\n"
+          "Name it in params (data.pseudonym_key_file) or export it as SMP_PSEUDONYM_KEY. Keep "
+          "it out of the repository and back it up: without it, new extracts cannot be linked "
+          "to the pseudonyms already stored. Use one key per store unless the stores are meant "
+          "to be linked (the same key gives the same person the same pseudonym).")
+    return 0
+
+
+def _store_check(args: argparse.Namespace) -> int:
+    from .store import health
+
+    findings = health.check(args.store)
+    for finding in findings:
+        print(f"{finding.level}: {finding.message}")
+    problems = [f for f in findings if f.level == "problem"]
+    if problems:
+        print(f"smp: {plural(len(problems), 'problem')} in the store {args.store}; `smp store repair "
+              f"--store {args.store}` repairs what can be repaired", file=sys.stderr)
+        return 1
+    print(f"The store {args.store} is consistent.")
+    return 0
+
+
+def _store_repair(args: argparse.Namespace) -> int:
+    from .store import health
+
+    report = health.repair(args.store)
+    if not report.files and not report.replacements:
+        print(f"Nothing to repair in {args.store}.")
+        return 0
+    _print_ingest(report)
+    if report.failed:
+        print(f"smp: {plural(len(report.failed), 'file')} could not be repaired (see above)",
+              file=sys.stderr)
+        return 1
+    return 0
+def _ingest_indicators(args: argparse.Namespace) -> int:
+    from . import store
+    from .errors import InputError
+    from .store import indicators as indicator_store
+
+    missing = [str(p) for p in args.paths if not Path(p).is_file()]
+    if missing:
+        print(f"smp: not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    failed = 0
+    con = store.connect(args.store)
+    try:
+        for path in args.paths:
+            try:
+                outcome = indicator_store.load_indicators(con, path)
+            except InputError as exc:
+                indicator_store.record_indicator_failure(con, path, str(exc))
+                print(f"ERROR {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"{Path(outcome.path).name}: {outcome.status}; {outcome.rows_read:,} rows "
+                  f"read, {outcome.rows_loaded:,} loaded, {outcome.rows_quarantined:,} "
+                  "quarantined" + (f" ({outcome.error})" if outcome.error else ""))
+            rows = con.execute(
+                "SELECT q.line, q.\"column\", q.reason FROM quarantine q JOIN source_files s "
+                "USING (file_id) WHERE s.path = ? AND s.kind = 'indicators' ORDER BY q.line",
+                [outcome.path]).fetchall()
+            for line, column, reason in rows[:50]:
+                print(f"  line {line}" + (f", column '{column}'" if column else "")
+                      + f": {reason}")
+            if len(rows) > 50:
+                print(f"  ... and {len(rows) - 50} more")
+    finally:
+        con.close()
+    if failed:
+        print(f"smp: {plural(failed, 'file')} could not be loaded (see above)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _appendix(args: argparse.Namespace) -> int:
@@ -245,7 +320,6 @@ def _init(args: argparse.Namespace) -> int:
     return command(args)
 
 
-# ------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smp", description=__doc__,
                                      formatter_class=_HelpFormatter,
@@ -292,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="folder to write (police.uk files, lookups, victim extracts)")
     demo.add_argument("--seed", default=20151, type=int,
                       help="random seed (the same seed writes the same files)")
+    demo.add_argument("--scale", choices=("county", "national"), default="county",
+                      help="county: the 13-district demo every appendix uses; national: 43 "
+                           "forces, 325 districts, five years (~30 M rows, ~6 GB)")
     demo.set_defaults(func=_demo_data)
 
     check = command("check-params", "validate params YAML files",
@@ -320,6 +397,31 @@ def build_parser() -> argparse.ArgumentParser:
         victims.add_argument("--key-file", type=Path, default=None,
                              help="pseudonymisation key file ($SMP_PSEUDONYM_KEY wins)")
         victims.set_defaults(func=_ingest_victims, kind=kind)
+    indicators = ingest_sub.add_parser("indicators", help="partner-indicator CSV files",
+                                       formatter_class=_HelpFormatter, epilog=EXIT_CODES)
+    indicators.add_argument("paths", nargs="+", type=Path, help="partner-indicator CSV files")
+    indicators.add_argument("--store", default=Path("data/smp.duckdb"), type=Path,
+                            help="DuckDB store to load into (created if missing)")
+    indicators.set_defaults(func=_ingest_indicators)
+
+    keygen = command("keygen", "write a new random pseudonymisation key file",
+                     "  smp keygen --out secrets/pseudonym.key")
+    keygen.add_argument("--out", required=True, type=Path,
+                        help="key file to create (never overwritten; readable by you only)")
+    keygen.set_defaults(func=_keygen)
+
+    store_cmd = command("store", "check or repair a store",
+                        "  smp store check --store data/smp.duckdb\n"
+                        "  smp store repair --store data/smp.duckdb")
+    store_sub = store_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, func, help_text in (
+            ("check", _store_check, "check the store: register, Parquet parts, source files"),
+            ("repair", _store_repair, "re-read files whose stored rows are missing or damaged")):
+        cmd = store_sub.add_parser(action, help=help_text, formatter_class=_HelpFormatter,
+                                   epilog=EXIT_CODES)
+        cmd.add_argument("--store", default=Path("data/smp.duckdb"), type=Path,
+                         help="the DuckDB store")
+        cmd.set_defaults(func=func)
 
     appendix = command(
         "appendix", "build the appendix (HTML, tables as CSV and workbook, optional PDF)",
@@ -344,43 +446,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    return run(args.func, args)
+
+
+def run(func, args: argparse.Namespace) -> int:
+    """Run a command; any failure becomes one clear message on stderr and an exit code, never
+    a traceback (set SMP_DEBUG=1 to see it)."""
     try:
-        return args.func(args)
+        return func(args)
     except KeyboardInterrupt:
-        print("smp: interrupted; outputs are written atomically, so none is half-written",
-              file=sys.stderr)
+        print("smp: interrupted; outputs are written atomically, so nothing half-written was "
+              "kept", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except InputError as exc:
-        print(f"smp: {exc}", file=sys.stderr)
-        return EXIT_INPUT
     except Exception as exc:  # noqa: BLE001 - the CLI's job is a clear one-line failure
-        return _report_failure(exc)
+        from .errors import describe
+
+        if os.environ.get("SMP_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        message, code = describe(exc)
+        print(f"smp: {message}", file=sys.stderr)
+        return EXIT_BUSY if _store_held(exc) else code
 
 
-def _report_failure(exc: Exception) -> int:
-    from .pipeline import PrepareError
-    from .pseudonymise import KeyError_
-    from .report.build import AppendixError
-    from .report.pdf import PdfError
-    from .store.lock import StoreBusy
+def _store_held(exc: BaseException) -> bool:
+    """The store is open in another process (exit code 3: shut that process down)."""
+    from .store.lock import StoreBusy, lock_conflict
 
-    if isinstance(exc, StoreBusy):
-        print(f"smp: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    if isinstance(exc, FileNotFoundError | KeyError_):
-        print(f"smp: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    if isinstance(exc, AppendixError | PrepareError | PdfError):
-        print(f"smp: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    if os.environ.get("SMP_DEBUG"):
-        raise exc
-    print(f"smp: unexpected error: {type(exc).__name__}: {exc}\n"
-          "This is a bug in smp-analysis: please report it with the command you ran. "
-          "Run again with SMP_DEBUG=1 to see the Python traceback.", file=sys.stderr)
-    return EXIT_FAILED
+    return isinstance(exc, StoreBusy) or lock_conflict(exc) is not None
 
 
 if __name__ == "__main__":

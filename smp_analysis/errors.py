@@ -41,3 +41,52 @@ class InputError(ValueError):
 
 class ParamsError(InputError):
     """The parameters file is invalid."""
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as it is (locked, damaged, not a store); the message says why
+    and what to do."""
+
+
+DISK_FULL_FIX = ("free some space and run the command again; nothing half-written is kept (the "
+                 "store and the outputs are updated atomically)")
+
+
+def describe(exc: BaseException) -> tuple[str, int]:
+    """What the command line prints for a failure, and its exit code: 2 for bad input (files,
+    params), 1 for everything else. Never a traceback; the message says what to do."""
+    import errno
+
+    if isinstance(exc, InputError):
+        return str(exc), 2
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = exc.filename or "a file"
+        if exc.errno == errno.ENOSPC:
+            return f"the disk is full (writing {where}): {DISK_FULL_FIX}", 1
+        if exc.errno == errno.EROFS:
+            return (f"cannot write {where}: the folder is on a read-only file system; choose "
+                    "another output folder (--out / --store)"), 1
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return (f"permission denied for {where}: choose another output folder (--out / "
+                    "--store) or fix its permissions"), 1
+        if exc.errno == errno.ENOENT:
+            return f"not found: {where}", 2
+        if exc.errno == errno.EISDIR:
+            return f"{where} is a folder, where a file was expected", 2
+        return f"{exc.strerror or text} ({where})", 1
+    if "No space left on device" in text:
+        return f"the disk is full: {DISK_FULL_FIX}", 1
+    if isinstance(exc, MemoryError):
+        return ("ran out of memory: close other programs, or build fewer appendices at once "
+                "(--workers 1)"), 1
+    if type(exc).__module__.startswith(("duckdb", "_duckdb")):
+        from .store.connection import open_problem
+
+        return open_problem("(the store)", exc), 1
+    if isinstance(exc, RuntimeError | ValueError) and type(exc).__module__.startswith(
+            "smp_analysis"):
+        return text, 1  # the package's own errors carry their message and fix
+    first = text.splitlines()[0][:300] if text else ""
+    return (f"unexpected error ({type(exc).__name__}: {first}); set SMP_DEBUG=1 to see the "
+            "traceback, and please report it"), 1

@@ -6,11 +6,16 @@ directory that holds the file, so a params file works from any working directory
 
 Area codes (ONS GSS codes, LSOA codes) must be YAML *strings*: an unquoted ``0123`` is read
 as the integer 83 by YAML, so numbers are rejected with a message that says to quote them.
+
+Before validation the YAML is checked for what a YAML loader lets through silently or turns into
+a traceback: a key given twice (the second would win without a word) and a date that does not
+exist (2023-02-30). Every problem names its key and line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,8 +30,16 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import ParamsError, Problem
+from .errors import InputError, ParamsError, Problem
 from .periods import ReportingPeriod
+
+MINIMUM_SUPPRESSION_THRESHOLD = 3
+ADVISED_SUPPRESSION_THRESHOLD = 5
+
+
+class ParamsWarning(UserWarning):
+    """A valid but unusual parameter (e.g. a suppression threshold below 5)."""
+
 
 Code = Annotated[StrictStr, Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -76,10 +89,13 @@ class DataSources(_Strict):
     marac_referrals: Path | None = Field(None, description="Marac referrals extract")
     pseudonym_key_file: Path | None = Field(
         None, description="key for pseudonymising victim IDs (SMP_PSEUDONYM_KEY overrides)")
+    indicators: list[Path] | None = Field(
+        None, description="partner-indicator files (docs/data_dictionary.md)")
 
     def input_paths(self) -> dict[str, Path]:
         """Every input that must exist, keyed by its parameter name (the store may not)."""
         paths = {f"data.police_uk[{i}]": p for i, p in enumerate(self.police_uk)}
+        paths.update({f"data.indicators[{i}]": p for i, p in enumerate(self.indicators or [])})
         for key in ("lsoa_lookup", "census_population", "population_by_year", "ward_lookup",
                     "hospital_admissions", "incidents", "marac_referrals"):
             value = getattr(self, key)
@@ -113,6 +129,14 @@ class RecordingChange(_Strict):
     uplift: float | tuple[float, float] | None = Field(
         None, description="published uplift (e.g. from compliance audits), if any")
 
+    @field_validator("uplift")
+    @classmethod
+    def _interval_low_to_high(cls, v):
+        if isinstance(v, tuple) and v[0] > v[1]:
+            raise ValueError(f"an uplift interval is written low, high: [{v[1]}, {v[0]}] "
+                             f"rather than [{v[0]}, {v[1]}]")
+        return v
+
     @field_validator("crime_types")
     @classmethod
     def _known(cls, v: list[str]) -> list[str]:
@@ -128,7 +152,8 @@ class RecordingChange(_Strict):
 class Options(_Strict):
     alpha: float = Field(0.05, gt=0, lt=0.5, description="significance level of tests")
     suppression_threshold: int = Field(
-        5, ge=1, le=20, description="counts below this (and above 0) are shown as '<N'"
+        5, le=20, description="victim-level counts from 1 to this minus 1 are suppressed "
+        "(shown as [c]), with further cells hidden so they cannot be worked out"
     )
     figure_format: Literal["png"] = "png"
     expected_method: Literal["farrington", "seasonal_mean"] = Field(
@@ -143,6 +168,80 @@ class Options(_Strict):
     recording_changes: list[RecordingChange] = Field(
         default_factory=list, description="recording-practice changes to adjust trends for")
 
+    @field_validator("suppression_threshold", mode="before")
+    @classmethod
+    def _threshold(cls, v: Any) -> int:
+        # YAML reads `true` as a boolean that pydantic would take for 1 (no suppression)
+        if isinstance(v, bool) or not isinstance(v, int) or v < MINIMUM_SUPPRESSION_THRESHOLD:
+            raise ValueError(
+                f"must be a whole number of at least {MINIMUM_SUPPRESSION_THRESHOLD} (5 or "
+                "more is usual for victim data), e.g. suppression_threshold: 5")
+        if v < ADVISED_SUPPRESSION_THRESHOLD:
+            warnings.warn(
+                f"options.suppression_threshold is {v}: counts of {v} and more about victims "
+                f"will be published; ONS/GSS practice for such data is "
+                f"{ADVISED_SUPPRESSION_THRESHOLD} or more", ParamsWarning, stacklevel=2)
+        return v
+
+
+class ComparisonGroup(_Strict):
+    """A named group of areas with its own average, e.g. the Home Office most similar group
+    or CIPFA nearest neighbours (codes as in the indicator files)."""
+
+    name: StrictStr = Field(min_length=1)
+    districts: list[Code] = Field(min_length=1)
+
+
+class DateRange(_Strict):
+    """A period of an indicator (any dates, as in the indicator files)."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+TARGET_NEEDS = {"best_n_average": "n", "value": "value", "comparison_average": "rule",
+                "near_zero_difference": "tolerance"}
+
+
+class TargetParams(_Strict):
+    """An action-plan target for one partner indicator (docs/parameters.md, "targets")."""
+
+    indicator: StrictStr = Field(min_length=1)
+    kind: Literal["best_n_average", "half_the_difference", "comparison_average", "value",
+                  "near_zero_difference"]
+    baseline: DateRange = Field(description="the baseline period (as in the indicator file)")
+    target_date: dt.date
+    n: int | None = Field(None, ge=1, description="best_n_average: how many best areas")
+    group: StrictStr | None = Field(
+        None, description="comparison group name; default: the comparison area's districts")
+    rule: Literal["reduce_to", "increase_to", "match", "maintain_under",
+                  "maintain_over"] | None = None
+    value: float | None = Field(None, description="value: the level to reach")
+    tolerance: float | None = Field(
+        None, ge=0, description="near_zero_difference: largest % difference (actual against "
+        "predicted) that counts as near zero")
+    measure: Literal["value", "count"] = Field(
+        "value", description="value: the target applies to the indicator's value (rate, "
+        "percentage); count: to its numerator (e.g. 140 visitors a year)")
+    direction: Literal["lower", "higher"] | None = Field(
+        None, description="which way is better; default: the indicator's polarity")
+    description: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> TargetParams:
+        needed = TARGET_NEEDS.get(self.kind)
+        if needed and getattr(self, needed) is None:
+            raise ValueError(f"a {self.kind} target needs '{needed}'")
+        if self.target_date <= self.baseline.end:
+            raise ValueError("target_date must be after the end of the baseline period")
+        return self
+
 
 class AssessmentParams(_Strict):
     """One Strategic Assessment: who, where, when, from which data."""
@@ -156,6 +255,8 @@ class AssessmentParams(_Strict):
     previous_period: PeriodParams | None = None
     data: DataSources
     options: Options = Options()
+    comparison_groups: list[ComparisonGroup] = Field(default_factory=list)
+    targets: list[TargetParams] = Field(default_factory=list)
     source_file: Path | None = Field(None, exclude=True)
 
     @field_validator("assessment")
@@ -173,6 +274,19 @@ class AssessmentParams(_Strict):
             raise ValueError("previous_period must end before period starts")
         return self
 
+    @model_validator(mode="after")
+    def _groups_named_once_and_known(self) -> AssessmentParams:
+        names = [g.name for g in self.comparison_groups]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"comparison_groups: name(s) {repeated} used more than once")
+        for i, target in enumerate(self.targets):
+            if target.group is not None and target.group not in names:
+                known = ", ".join(repr(n) for n in names) or "none"
+                raise ValueError(f"targets[{i}].group: unknown comparison group "
+                                 f"{target.group!r}; comparison_groups defines {known}")
+        return self
+
     @property
     def current(self) -> ReportingPeriod:
         return self.period.to_period()
@@ -188,30 +302,114 @@ def load_params(path: str | Path, *, check_files: bool = True) -> AssessmentPara
     """Read and validate a params YAML file; every problem is reported in one ParamsError."""
     path = Path(path)
     if not path.is_file():
-        raise ParamsError(Problem(str(path), "parameters file not found"))
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ParamsError(
-            Problem(str(path), f"not valid YAML: {exc}", None if line is None else line + 1)
-        ) from exc
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        raise ParamsError(Problem(str(path), f"parameters file {what}"))
+    raw, lines = _read_yaml(path)
     if not isinstance(raw, dict):
         raise ParamsError(Problem(str(path), "expected a mapping of keys to values"))
     raw = _resolve_paths(raw, path.parent)
     try:
         params = AssessmentParams.model_validate({**raw, "source_file": path})
     except ValidationError as exc:
-        raise ParamsError([_problem(path, err) for err in exc.errors()]) from None
+        raise ParamsError([_problem(path, err, lines) for err in exc.errors()]) from None
     if check_files:
         missing = [
-            Problem(str(path), f"{key}: file or folder not found: {p}")
+            Problem(str(path), f"{key}: file or folder not found: {p}",
+                    _line_of(lines, tuple(int(k) if k.isdigit() else k
+                                          for k in key.replace("[", ".").rstrip("]").split("."))))
             for key, p in params.data.input_paths().items()
             if not p.exists()
         ]
         if missing:
             raise ParamsError(missing)
+        _check_target_indicators(path, params)
     return params
+
+
+def _read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
+    """The YAML document and the line of every key; duplicate keys and impossible dates are
+    problems (YAML would keep the last duplicate silently and raise on 2023-02-30)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise ParamsError(
+            Problem(str(path), f"not valid YAML: {exc}", None if line is None else line + 1)
+        ) from None
+    except OSError as exc:
+        raise ParamsError(Problem(str(path), f"cannot be read: {exc.strerror or exc}")) from None
+    problems: list[Problem] = []
+    lines: dict[tuple, int] = {}
+    if node is not None:
+        _walk(path, node, (), problems, lines)
+    if problems:
+        raise ParamsError(problems)
+    try:
+        return yaml.safe_load(text), lines
+    except (yaml.YAMLError, ValueError) as exc:  # anything the walk did not foresee
+        raise ParamsError(Problem(str(path), f"not valid YAML: {exc}")) from None
+
+
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+def _walk(path: Path, node: yaml.Node, where: tuple, problems: list[Problem],
+          lines: dict[tuple, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            line = key_node.start_mark.line + 1
+            name = ".".join(str(k) for k in (*where, key))
+            if key in first and key != "<<":
+                problems.append(Problem(str(path), f"{name}: key given twice (first on line "
+                                        f"{first[key]}); keep one", line))
+                continue
+            first[key] = line
+            lines[(*where, key)] = line
+            _walk(path, value_node, (*where, key), problems, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[(*where, i)] = item.start_mark.line + 1
+            _walk(path, item, (*where, i), problems, lines)
+    elif isinstance(node, yaml.ScalarNode) and node.tag == TIMESTAMP_TAG:
+        try:
+            yaml.SafeLoader("").construct_yaml_timestamp(node)
+        except ValueError as exc:
+            name = ".".join(str(k) for k in where) or "(top level)"
+            problems.append(Problem(str(path), f"{name}: {node.value} is not a real date "
+                                    f"({exc}); dates are YYYY-MM-DD", node.start_mark.line + 1))
+
+
+def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
+    """The line of the longest prefix of `loc` given in the file."""
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+def _check_target_indicators(path: Path, params: AssessmentParams) -> None:
+    """Every target names an indicator the indicator files define (all problems at once)."""
+    if not params.targets or not params.data.indicators:
+        return
+    from .sources.indicators import indicator_ids
+
+    known: set[str] = set()
+    problems = []
+    for i, file in enumerate(params.data.indicators):
+        try:
+            known |= indicator_ids(file)
+        except InputError as exc:
+            problems += [Problem(str(path), f"data.indicators[{i}]: {p}") for p in exc.problems]
+    if problems:
+        raise ParamsError(problems)
+    for i, target in enumerate(params.targets):
+        if target.indicator not in known:
+            listed = ", ".join(sorted(known)) or "no indicators"
+            problems.append(Problem(str(path), f"targets[{i}].indicator: unknown indicator "
+                                    f"{target.indicator!r}; the indicator files define {listed}"))
+    if problems:
+        raise ParamsError(problems)
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -229,7 +427,7 @@ def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     return {**raw, "data": resolved}
 
 
-def _problem(path: Path, err: dict[str, Any]) -> Problem:
+def _problem(path: Path, err: dict[str, Any], lines: dict[tuple, int] | None = None) -> Problem:
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
     message = err["msg"]
     if err["type"] == "extra_forbidden":
@@ -243,4 +441,4 @@ def _problem(path: Path, err: dict[str, Any]) -> Problem:
         )
     elif "input" in err and not isinstance(err["input"], dict | list):
         message += f" (got {err['input']!r})"
-    return Problem(str(path), f"{key}: {message}")
+    return Problem(str(path), f"{key}: {message}", _line_of(lines or {}, tuple(err["loc"])))

@@ -18,9 +18,11 @@ from pathlib import Path
 import duckdb
 
 from . import store
+from .errors import InputError, StoreError
 from .params import AssessmentParams
 from .sources._csv import sha256_of
 from .sources.police_uk import find_street_files
+from .store import indicators as indicator_store
 from .store import ingest, quality, queries
 from .store.lock import StoreBusy, lock_conflict
 
@@ -38,7 +40,7 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
              Path(params.data.store).name)
     try:
         con = store.connect(params.data.store)
-    except duckdb.Error as exc:
+    except (duckdb.Error, StoreError) as exc:
         holder = lock_conflict(exc)
         if holder is None:
             raise
@@ -64,10 +66,13 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
             for kind, path in victim_files.items():
                 if path is not None:
                     ingest.load_victim_extract(con, kind, path, key)
+        load_indicator_files(con, params.data.indicators or [])
     finally:
         con.close()
     if report.failed:
-        problems = "\n".join(f.error or f.path for f in report.failed)
+        problems = "\n".join(
+            f.error if (f.error or "").startswith(f.path) else f"{f.path}: {f.error}"
+            for f in report.failed)
         files = "1 police.uk file" if len(report.failed) == 1 else \
             f"{len(report.failed)} police.uk files"
         raise PrepareError(f"{files} could not be read:\n"
@@ -93,3 +98,16 @@ def store_is_current(params: AssessmentParams) -> bool:
     files += [Path(p) for key, p in params.data.input_paths().items()
               if not key.startswith("data.police_uk")]
     return all(sha256_of(f) in stored for f in files)
+
+
+def load_indicator_files(con, paths: list[Path]) -> list[ingest.FileOutcome]:
+    """Load each partner-indicator file; a file that cannot be used does not stop the others
+    or the appendix: its problems are kept in the store and the chapter names them."""
+    outcomes = []
+    for path in paths:
+        try:
+            outcomes.append(indicator_store.load_indicators(con, path))
+        except InputError as exc:
+            indicator_store.record_indicator_failure(con, path, str(exc))
+            outcomes.append(ingest.FileOutcome(str(path), "", "failed", error=str(exc)))
+    return outcomes

@@ -25,7 +25,8 @@ def soup(built_appendix):
 def test_every_chapter_was_executed_without_errors(built_appendix):
     names = [p.stem for p in built_appendix.executed]
     assert names == ["00_summary", "01_overview", "02_rates", "03_data_quality",
-                     "04_expected_volumes", "05_domestic_abuse", "06_recording_practice"]
+                     "04_expected_volumes", "05_domestic_abuse", "06_recording_practice",
+                     "07_partner_indicators"]
     for path in built_appendix.executed:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -51,7 +52,7 @@ def test_synthetic_banner_is_shown(soup):
     banners = soup.select(".smp-synthetic-banner")
     assert banners and "Synthetic demonstration data" in banners[0].get_text()
     # each chapter repeats it, and every chart says it inside the image
-    assert len(soup.select(".smp-notice-synthetic")) == 7
+    assert len(soup.select(".smp-notice-synthetic")) == 8
 
 
 def test_toc_links_all_resolve(soup):
@@ -66,7 +67,7 @@ def test_toc_links_all_resolve(soup):
 
 def test_every_figure_has_real_alt_text_and_a_caption(soup):
     images = soup.find_all("img")
-    assert len(images) == 7
+    assert len(images) == 17  # 7 + the rates funnel plot + 9 partner-indicator funnel plots
     for img in images:
         alt = img.get("alt", "")
         assert len(alt) > 40 and "No description" not in alt
@@ -82,7 +83,8 @@ def test_provenance_block(soup, demo_params, built_appendix):
     assert re.search(r"code version ([0-9a-f]{40}|not a git checkout)", text)
     # all 192 demo months plus the reference tables, each with its SHA-256
     rows = block.select("details table tbody tr")
-    assert len(rows) == 192 + 5 + 2  # police.uk months, reference tables, victim extracts
+    # police.uk months, reference tables, victim extracts, the partner-indicator file
+    assert len(rows) == 192 + 5 + 2 + 1
     assert all(re.fullmatch(r"[0-9a-f]{64}", r.find_all("td")[2].get_text()) for r in rows)
 
 

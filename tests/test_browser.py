@@ -41,7 +41,7 @@ def test_page_makes_no_network_requests(page):
 
 def test_images_render(page):
     widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
-    assert len(widths) == 7 and all(w > 100 for w in widths)
+    assert len(widths) == 17 and all(w > 100 for w in widths)  # incl. 10 funnel plots
 
 
 def test_clicking_a_toc_link_scrolls_to_the_chapter(page):

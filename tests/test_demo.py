@@ -91,3 +91,32 @@ def test_lockdown_dip_and_asb_rise(street):
     asb = rows[rows["Crime type"] == "Anti-social behaviour"].groupby("Month").size()
     assert crimes["2020-04"] < 0.8 * crimes["2019-04"]
     assert asb["2020-04"] > 1.6 * asb["2019-04"]
+
+
+def test_national_scale_geography_and_one_force_round_trip(tmp_path):
+    """The national generator: 43 forces, ~300 districts, valid street files (read back with
+    the police.uk reader), every LSOA placed in the lookup."""
+    import numpy as np
+
+    from smp_analysis.demo import national
+    from smp_analysis.sources.geography import read_lsoa_lookup
+    from smp_analysis.sources.police_uk import read_street_csv
+
+    geo = national.geography(np.random.default_rng(1))
+    assert geo["force"].nunique() == 43
+    assert geo["la_code"].nunique() == 325
+    assert 55e6 < geo["population"].sum() < 65e6
+    national._write_lookups(tmp_path, geo)
+    lookup = read_lsoa_lookup(tmp_path / "geography" / "PoliceforceLSOA.csv")
+    assert len(lookup) == len(geo) and lookup["police_force"].nunique() == 43
+    kent = next(i for i, f in enumerate(national.FORCES) if f.slug == "kent")
+    part = geo[geo["force"] == kent].reset_index(drop=True)
+    part["district"] -= part["district"].min()
+    months = national.months()[:2]
+    rows = national._write_force(tmp_path, np.random.default_rng(2), national.FORCES[kent],
+                                 part, months)
+    # Kent: ~1.85 M residents at ~98 records per 1,000 a year -> ~15,000 a month
+    assert 20_000 < rows < 40_000
+    result = read_street_csv(tmp_path / "police_uk" / "2019-04" / "2019-04-kent-street.csv")
+    assert result.rows_quarantined == 0 and result.rows_loaded > 10_000
+    assert set(result.table.column("falls_within").unique().to_pylist()) == {"Kent Police"}

@@ -115,7 +115,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FIELDS = ("TITLE", "PARTNERSHIP", "FOCUS", "COMPARISON", "PERIOD", "PREVIOUS", "EXCLUSION",
-          "SOURCE", "WARD", "DISTRICT", "FORCE", "FILE")
+          "SOURCE", "WARD", "DISTRICT", "FORCE", "FILE", "INDICATOR", "GROUP", "TARGET")
 
 
 def _hostile_demo(demo_dir: Path, target: Path) -> Path:
@@ -140,6 +140,11 @@ def _hostile_demo(demo_dir: Path, target: Path) -> Path:
     wards = pd.read_csv(geo / "ward_lookup.csv", dtype=str, keep_default_na=False)
     wards.loc[wards["ward_name"] == "High Street", "ward_name"] = payload("WARD")
     wards.to_csv(geo / "ward_lookup.csv", index=False, lineterminator="\n")
+    partner = target / "indicators" / "partner_indicators.csv"
+    rows = pd.read_csv(partner, dtype=str, keep_default_na=False)
+    rows.loc[rows["indicator_id"] == "assault_admissions", "indicator_label"] = \
+        payload("INDICATOR")
+    rows.to_csv(partner, index=False, lineterminator="\n")
     return target
 
 
@@ -166,6 +171,12 @@ def hostile_appendix(demo_dir, demo_params, tmp_path_factory):
     raw["options"]["baseline_exclusions"] = [{"start": "2011-06-01", "end": "2011-06-30",
                                               "reason": payload("EXCLUSION")}]
     raw["options"]["recording_changes"][0]["source"] = payload("SOURCE")
+    raw["comparison_groups"][0]["name"] = payload("GROUP")
+    for target in raw["targets"]:
+        target["group"] = payload("GROUP") if "group" in target else None
+        target["description"] = payload("TARGET")
+        if target["group"] is None:
+            del target["group"]
     params = work / "hostile.yaml"
     params.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False),
                       encoding="utf-8")

@@ -13,7 +13,7 @@ from smp_analysis.methods.repeats import (
     marac_repeat_rate,
     repeat_victimisation,
 )
-from smp_analysis.report.disclosure import safe_count, suppress
+from smp_analysis.report.disclosure import MARKER, protect, suppress
 
 
 def _incidents(rows):
@@ -89,22 +89,26 @@ def test_suppression_primary_secondary_and_rates():
     shown = suppress(table, counts=["incidents", "repeats"], threshold=5,
                      rates={"rate": ("repeats", "incidents")}, total_label="Total",
                      label_column="ward")
-    # incidents: B (4) primary; C (9) is the smallest other non-zero cell -> secondary
-    assert shown["incidents"].tolist() == ["50", "<5", "<5", "20", "83"]
+    # incidents: B (4) primary; C (9) is the smallest other non-zero cell -> secondary, and
+    # B + C = 83 - 70 = 13 leaves each between 1 and 12. Both carry the same value-free marker.
+    assert shown["incidents"].tolist() == ["50", MARKER, MARKER, "20", "83"]
     # repeats: C (3) primary; D (6) secondary (B is 0 and zero is published)
-    assert shown["repeats"].tolist() == ["10", "0", "<5", "<5", "19"]
-    assert shown["rate"].tolist() == ["20.0%", "–", "–", "–", "22.9%"]
+    assert shown["repeats"].tolist() == ["10", "0", MARKER, MARKER, "19"]
+    assert shown["rate"].tolist() == ["20.0%", MARKER, MARKER, MARKER, "22.9%"]
     assert shown["ward"].tolist()[-1] == "Total"
 
 
 def test_small_total_is_suppressed_too():
     shown = suppress(pd.DataFrame({"w": ["A", "B"], "n": [1, 2]}), counts=["n"], threshold=5,
                      total_label="Total")
-    assert shown["n"].tolist() == ["<5", "<5", "<5"]
+    assert shown["n"].tolist() == [MARKER, MARKER, MARKER]
 
 
-def test_safe_count():
-    assert [safe_count(v, 5) for v in (0, 1, 4, 5)] == ["0", "<5", "<5", "5"]
+def test_single_counts_are_shown_or_marked():
+    p = protect({"a": 0, "b": 1, "c": 4, "d": 5, "e": 1234}, [], 5)
+    assert [p.count(k) for k in "abcde"] == ["0", MARKER, MARKER, "5", "1,234"]
+    assert p.value("b") is None and p.value("e") == 1234
+    assert p.rate("d", "e") == "0.4%" and p.rate("b", "e") == MARKER and p.rate("d", "a") == "–"
 
 
 def test_domestic_and_crime_options_filter_before_counting():

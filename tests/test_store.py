@@ -106,11 +106,11 @@ def test_failed_run_leaves_the_store_as_it_was(small_store, demo_dir, monkeypatc
             raise RuntimeError("disk full")
         return original(*args, **kwargs)
 
-    original = ingest._store_one
-    monkeypatch.setattr(ingest, "_store_one", failing)
+    original = ingest._Run._store
+    monkeypatch.setattr(ingest._Run, "_store", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         ingest.ingest_police_uk(con, [more])
-    monkeypatch.setattr(ingest, "_store_one", original)
+    monkeypatch.setattr(ingest._Run, "_store", original)
     assert con.execute("SELECT count(*) FROM crimes").fetchone()[0] == before
     assert sorted(p.name for p in store.parts_dir(con).iterdir()) == parts_before
 

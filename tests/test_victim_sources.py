@@ -15,7 +15,7 @@ from smp_analysis.pseudonymise import KEY_ENV, KeyError_, load_key, pseudonym
 from smp_analysis.sources.victims import read_incidents, read_marac_referrals
 from smp_analysis.store import ingest
 
-KEY = b"test key of at least sixteen bytes"
+KEY = b"5f0c2e8a9b7d41e6a3c8f1d2b4e6a7c9"  # random, as `smp keygen` makes them
 HEADER = "incident_id,victim_id,date,time,incident_type,domestic,is_crime,perpetrator_id," \
          "lsoa_code,ward_code,district_code"
 
@@ -83,12 +83,13 @@ def test_key_comes_from_environment_or_file(tmp_path, monkeypatch):
         load_key(None)
     key_file = tmp_path / "k"
     key_file.write_text("short")
+    key_file.chmod(0o600)
     with pytest.raises(KeyError_, match="at least 16"):
         load_key(key_file)
-    key_file.write_text("a much longer key value\n")
-    assert load_key(key_file) == b"a much longer key value"
-    monkeypatch.setenv(KEY_ENV, "environment wins over the file")
-    assert load_key(key_file) == b"environment wins over the file"
+    key_file.write_text("9d1f4b7a2c6e8f03b5a7d9c1e3f5a7b9\n")
+    assert load_key(key_file) == b"9d1f4b7a2c6e8f03b5a7d9c1e3f5a7b9"
+    monkeypatch.setenv(KEY_ENV, "e4c2a0f8d6b4e2c0a8f6d4b2e0c8a6f4")
+    assert load_key(key_file) == b"e4c2a0f8d6b4e2c0a8f6d4b2e0c8a6f4"
 
 
 def test_store_holds_no_raw_ids_and_refuses_a_second_key(tmp_path):
@@ -99,7 +100,8 @@ def test_store_holds_no_raw_ids_and_refuses_a_second_key(tmp_path):
     assert "VIC001" not in dump and "PER9" not in dump
     assert ingest.load_victim_extract(con, "incidents", path, KEY).status == "unchanged"
     with pytest.raises(InputError, match="different pseudonymisation key"):
-        ingest.load_victim_extract(con, "incidents", path, b"another key of sixteen+ bytes")
+        ingest.load_victim_extract(con, "incidents", path,
+                                   b"7c3e9a1f5b8d2e4a6c0f9b3d7e1a5c8f")
     con.close()
     assert b"VIC001" not in (tmp_path / "s.duckdb").read_bytes()
 
@@ -125,12 +127,14 @@ def test_appendix_leaks_no_identifier_and_no_small_count(built_appendix, demo_di
     soup = BeautifulSoup(built_appendix.html.read_text(encoding="utf-8"), "html.parser")
     cells = soup.select("td.smp-protected")
     assert len(cells) > 100
-    for cell in cells:
+    for cell in cells:  # a published count is 0 or at least the threshold; nothing says "<5"
         value = cell.get_text(strip=True)
-        assert value == "<5" or value == "0" or int(value.replace(",", "")) >= 5, value
-    assert any(c.get_text(strip=True) == "<5" for c in cells)
+        assert value == "[c]" or value == "0" or int(value.replace(",", "")) >= 5, value
+    assert any(c.get_text(strip=True) == "[c]" for c in cells)
+    assert "<5" not in soup.get_text() and "&lt;5" not in built_appendix.html.read_text()
     protected_tables = [c.find_parent("table") for c in soup.find_all(
-        "caption", string=re.compile("Counts from 1 to 4"))]
+        "caption", string=re.compile(r"\[c\]: not published to protect confidentiality.*"
+                                     "counts from 1 to 4"))]
     assert len(protected_tables) == 3
     for table in protected_tables:
         for cell in table.find_all("td"):
@@ -140,6 +144,20 @@ def test_appendix_leaks_no_identifier_and_no_small_count(built_appendix, demo_di
     small = re.findall(r"(?<![\d,.<])([1-4]) (?:incidents|victims|referrals|crimes)", text)
     assert small == [], small
     assert chapter is not None
+    # the chapter as a whole (summary, ward and high-harm tables, rates to their printed
+    # precision) attacked by differencing and integer bounds: nothing narrowed below 5 values
+    from disclosure_attack import read_chapter
+
+    attacked = read_chapter(str(soup))
+    assert len(attacked.hidden) > 10 and attacked.conflicts == []
+    assert attacked.recovered(5) == {}
+    assert attacked.differencing() == {}
+    # the provenance table: victim extracts' row counts are protected too
+    for row in soup.select("#provenance tr"):
+        tds = [td.get_text(strip=True) for td in row.find_all("td")]
+        if tds and tds[0] in ("incidents", "marac_referrals"):
+            for value in tds[3:]:
+                assert value in ("[c]", "0") or int(value.replace(",", "")) >= 5, tds
 
 
 def test_env_key_not_left_in_environment_by_tests():

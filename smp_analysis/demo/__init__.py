@@ -15,6 +15,10 @@ the real ones so that every chapter runs on a fresh machine with nothing else:
 * ``population/population_by_year.csv``: mid-year populations 2008-2024 per district;
 * ``health/hospital_admissions_assault.csv``: monthly hospital admissions for assault per
   district, driven by the *true* violence level (recording practice does not touch it);
+* ``indicators/partner_indicators.csv``: partner indicators (hospital admissions, road
+  casualties, reoffending, youth justice, One Stop Shop, needle finds, a resident survey) for
+  every district and year, in the long format of :mod:`smp_analysis.sources.indicators`
+  (:mod:`.indicators`, drawn with its own random generator);
 * ``demo-manifest.json``: the seed and the true effects built in (for tests and method checks),
   and the marker file ``.synthetic-demo`` that makes every report built on it say so.
 
@@ -56,19 +60,36 @@ from .geography import (
     _write_geography,
     _write_population,
 )
+from .indicators import write_indicators
 from .victims import _write_victim_extracts
 
 GENERATOR_VERSION = 1
 __all__ = ["DISTRICTS", "FOCUS_DISTRICT", "MAIDSTONE_WARDS", "generate"]
 
 
-def generate(out: str | Path, *, seed: int = 20151, progress: bool = False) -> Path:
-    """Write the synthetic county under `out` (replaced atomically) and return `out`."""
+SCALES = ("county", "national")
+
+
+def generate(out: str | Path, *, seed: int = 20151, progress: bool = False,
+             scale: str = "county") -> Path:
+    """Write the synthetic data under `out` (replaced atomically) and return `out`.
+
+    `scale` "county" (default) writes the 13-district county every demo appendix uses;
+    "national" writes 43 forces and 325 districts, five years of monthly files at
+    realistic volumes (:mod:`smp_analysis.demo.national`), for benchmarks at national scale.
+    """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        _generate_into(tmp, seed=seed)
+        if scale == "national":
+            from .national import generate_national, write_manifest
+
+            write_manifest(tmp, generate_national(tmp, seed=seed, progress=progress))
+        else:
+            _generate_into(tmp, seed=seed)
         (tmp / SYNTHETIC_MARKER).write_text(
             "Synthetic demonstration data written by `smp demo-data`. Not real crime data.\n")
         if out.exists():
@@ -113,6 +134,7 @@ def _generate_into(out: Path, *, seed: int) -> None:
     _write_street_files(out, rng, geo, months, counts)
     victim_counts = _write_victim_extracts(out, rng, geo)
     defects = _inject_defects(out)
+    write_indicators(out, seed)  # its own generator: the outputs above do not change
     manifest = {
         "generator_version": GENERATOR_VERSION, "seed": seed,
         "first_month": str(FIRST_MONTH), "last_month": str(LAST_MONTH),

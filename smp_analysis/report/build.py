@@ -195,15 +195,17 @@ def assemble(chapters: list[tuple[str, nbformat.NotebookNode]]) -> nbformat.Note
     merged.metadata = copy.deepcopy(chapters[0][1].metadata)
     merged.metadata.pop("papermill", None)
     number = 0
-    for index, (name, nb) in enumerate(chapters):
+    for name, nb in chapters:
         cells = []
         for cell in nb.cells:
             tags = set(cell.get("metadata", {}).get("tags", []))
             if tags & {"parameters", "injected-parameters", "remove-cell"}:
                 continue
             cell = copy.deepcopy(cell)
-            if "id" in cell:  # chapters reuse ids ("1", "2"...): nbconvert warns on each
-                cell.id = f"c{index}-{cell.id}"[:64]
+            # nbstripout numbers every chapter's cells from 0, so ids collide when chapters are
+            # joined and nbconvert replaces them with random ones: the same inputs would not
+            # give the same HTML. Ids made from the chapter name are unique and stable.
+            cell["id"] = f"{Path(name).stem}-{len(cells)}"[-64:]
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if _shows_something(o)]
             cells.append(cell)

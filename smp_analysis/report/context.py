@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from .. import store
-from ..errors import ParamsError
+from ..errors import ParamsError, StoreError
 from ..params import AssessmentParams, load_params
 from ..periods import ReportingPeriod
 from ..store import queries
@@ -59,7 +59,7 @@ class Assessment:
                                                "built yet"))
         try:
             con = store.connect(path, read_only=True)
-        except duckdb.Error as exc:
+        except (duckdb.Error, StoreError) as exc:
             holder = lock_conflict(exc)
             if holder is None:
                 raise

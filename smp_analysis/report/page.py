@@ -183,14 +183,11 @@ def _cover_html(params: AssessmentParams, prov: provenance.Provenance, headings)
 
 def _provenance_html(prov: provenance.Provenance, tables_html: str = "") -> str:
     e = escape
-    inputs = prov.inputs
+    inputs, totals = prov.input_rows()  # victim-level extracts' counts pass disclosure control
     rows = "".join(
         f"<tr><td>{e(str(r.kind))}</td><td>{e(Path(str(r.path)).name)}</td><td>{e(str(r.sha256))}</td>"
-        f"<td>{int(r.rows_read):,}</td><td>{int(r.rows_loaded):,}</td>"
-        f"<td>{int(r.rows_quarantined):,}</td></tr>"
+        f"<td>{e(r.rows_read)}</td><td>{e(r.rows_loaded)}</td><td>{e(r.rows_quarantined)}</td></tr>"
         for r in inputs.itertuples())
-    totals = (f"{int(inputs['rows_read'].sum()):,} rows read = {int(inputs['rows_loaded'].sum()):,}"
-              f" loaded + {int(inputs['rows_quarantined'].sum()):,} quarantined") if len(inputs) else ""
     packages = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in prov.packages.items())
     return f"""
 <section class="smp-provenance" id="provenance">

@@ -38,6 +38,8 @@ def _read_text_csv(path: Path, **kwargs) -> pd.DataFrame:
         raise InputError(Problem(str(path), "the file is empty; expected a header row")) from None
     except pd.errors.ParserError as exc:
         raise InputError(Problem(str(path), f"CSV syntax error: {exc}")) from None
+    except OSError as exc:
+        raise InputError(Problem(str(path), f"cannot be read: {exc.strerror or exc}")) from None
 
 
 def _require_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> None:

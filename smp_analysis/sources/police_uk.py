@@ -11,6 +11,7 @@ Rows read = rows loaded + rows quarantined, for every file.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from pathlib import Path
@@ -24,10 +25,15 @@ import pyarrow.csv as pacsv
 
 from ..categories import known_types
 from ._csv import (
+    BOM,
+    MAX_FIELD_CHARS,
     QUARANTINE_COLUMNS,
     ReadResult,
     check_header_line,
     decode,
+    head_lines,
+    normalise_line_ends,
+    read_input,
     sha256_of,
     split_records,
 )
@@ -40,7 +46,9 @@ FIELDS = [
     "crime_id", "month", "reported_by", "falls_within", "longitude", "latitude", "location",
     "lsoa_code", "lsoa_name", "crime_type", "last_outcome_category", "context",
 ]
-FILE_NAME = re.compile(r"^(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-street\.csv$")
+FILE_NAME = re.compile(r"^(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-street\.csv(\.gz)?$",
+                       re.IGNORECASE)
+EARLIEST_MONTH = "2000-01"  # data.police.uk begins in December 2010
 # Great Britain and Northern Ireland with a margin; police.uk coordinates are WGS84.
 LONGITUDE_RANGE = (-9.0, 2.5)
 LATITUDE_RANGE = (49.0, 61.5)
@@ -96,16 +104,41 @@ def _crime_id_present(columns) -> pa.Array:
                   pc.equal(columns["Crime type"], "Anti-social behaviour"))
 
 
-# The rules, defined once on Arrow columns of text. The pandera schema is built from them
-# (street_schema), and the ingest's fast path evaluates the very same functions on the Arrow
-# table; pandera is asked for its detailed failure cases whenever any rule fails.
-COLUMN_RULES = {
-    "Month": (_matches(r"^\d{4}-(0[1-9]|1[0-2])$"), "Month is not YYYY-MM"),
-    "Longitude": (_number_in(*LONGITUDE_RANGE), "Longitude is not a number in range"),
-    "Latitude": (_number_in(*LATITUDE_RANGE), "Latitude is not a number in range"),
-    "LSOA code": (_matches(r"^([EW]01\d{6})?$"), "LSOA code is not E01/W01 + 6 digits"),
-    "Crime type": (_one_of(known_types()), "Crime type is not a police.uk category"),
-}
+def latest_month(today: dt.date | None = None) -> str:
+    """The latest month a file may hold: the current one (police.uk publishes ~2 months late)."""
+    return f"{(today or dt.date.today()):%Y-%m}"
+
+
+def _month_in_range(values: pa.Array) -> pa.Array:
+    """Valid YYYY-MM text between EARLIEST_MONTH and this month (other text passes: the format
+    rule reports it)."""
+    well_formed = pc.match_substring_regex(values, MONTH_PATTERN)
+    in_range = pc.and_(pc.greater_equal(values, EARLIEST_MONTH),
+                       pc.less_equal(values, latest_month()))
+    return pc.or_(pc.invert(well_formed), in_range)
+
+
+def _not_too_long(values: pa.Array) -> pa.Array:
+    return pc.less_equal(pc.utf8_length(values), MAX_FIELD_CHARS)
+
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+TOO_LONG = f"field is longer than {MAX_FIELD_CHARS:,} characters"
+
+# The rules, defined once on Arrow columns of text: (column, check, message). The pandera schema
+# is built from them (street_schema), and the ingest's fast path evaluates the very same
+# functions on the Arrow table; pandera is asked for its detailed failure cases whenever any
+# rule fails.
+COLUMN_RULES = [
+    ("Month", _matches(MONTH_PATTERN), "Month is not YYYY-MM"),
+    ("Month", _month_in_range,
+     f"Month is in the future or before {EARLIEST_MONTH} (a typing or export error)"),
+    ("Longitude", _number_in(*LONGITUDE_RANGE), "Longitude is not a number in range"),
+    ("Latitude", _number_in(*LATITUDE_RANGE), "Latitude is not a number in range"),
+    ("LSOA code", _matches(r"^([EW]01\d{6})?$"), "LSOA code is not E01/W01 + 6 digits"),
+    ("Crime type", _one_of(known_types()), "Crime type is not a police.uk category"),
+    *[(column, _not_too_long, f"{column} {TOO_LONG}") for column in COLUMNS],
+]
 ROW_RULES = [
     (_crime_id_present, "Crime ID is empty on a crime row (only ASB rows may omit it)"),
 ]
@@ -122,9 +155,11 @@ def _on_frame(fn):
 
 def street_schema() -> pandera.DataFrameSchema:
     """The pandera schema of a police.uk street CSV, on raw text columns."""
+    checks: dict[str, list] = {}
+    for column, fn, message in COLUMN_RULES:
+        checks.setdefault(column, []).append(pandera.Check(_on_series(fn), error=message))
     return pandera.DataFrameSchema(
-        {column: pandera.Column(None, pandera.Check(_on_series(fn), error=message))
-         for column, (fn, message) in COLUMN_RULES.items()},
+        {column: pandera.Column(None, column_checks) for column, column_checks in checks.items()},
         checks=[pandera.Check(_on_frame(fn), error=message) for fn, message in ROW_RULES],
         strict=False,
     )
@@ -132,24 +167,25 @@ def street_schema() -> pandera.DataFrameSchema:
 
 def file_month_and_force(path: Path) -> tuple[str | None, str | None]:
     match = FILE_NAME.match(path.name)
-    return (match["month"], match["force"]) if match else (None, None)
+    return (match["month"], match["force"].lower()) if match else (None, None)
 
 
 def read_street_csv(path: str | Path) -> ReadResult:
-    """Read and validate one street-level CSV.
+    """Read and validate one street-level CSV (``.csv`` or ``.csv.gz``).
 
     Raises :class:`~smp_analysis.errors.InputError` for an unusable file (empty, not UTF-8,
     wrong header). Otherwise returns valid rows (typed, snake_case columns plus ``line``) and
     the quarantined rows with their reasons.
     """
     path = Path(path)
-    return parse_street_csv(path, path.read_bytes())
+    return parse_street_csv(path, read_input(path))
 
 
 def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> ReadResult:
     """:func:`read_street_csv` on bytes already read (the store hashes and parses one read)."""
-    table = _records_fast(path, data)
     sha256 = sha256 or hashlib.sha256(data).hexdigest()
+    data = normalise_line_ends(data)
+    table = _records_fast(path, data)
     if table is not None:
         if _arrow_file_is_clean(path, table):
             lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
@@ -182,9 +218,13 @@ def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> Read
                                   columns=["line", "column", "reason", "value"]))
     if extra:
         problems = pd.concat([problems, *extra])
+    problems = _one_reason_for_joined_files(frame, problems, data)
     problems.insert(0, "file", str(path))
     problems = problems[QUARANTINE_COLUMNS].sort_values(["line", "column"], na_position="first")
     problems = problems.reset_index(drop=True).astype({"line": "int64"})
+    # the offending value helps to fix a public file, but a whole swallowed file does not
+    problems["value"] = problems["value"].map(
+        lambda v: v[:200] + "..." if isinstance(v, str) and len(v) > 200 else v)
 
     good = frame.loc[~frame.index.isin(problems["line"])] if len(problems) else frame
     result = ReadResult(
@@ -200,11 +240,49 @@ def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> Read
     return result
 
 
+REPEATED_HEADER = ("line repeats the header row: several files were probably joined together "
+                   "(split them, or delete this line)")
+REPEATED_HEADER_WITH_BOM = (
+    "line repeats the header row, with a byte-order mark (BOM, U+FEFF) before it: several "
+    "files were joined together (split them, or delete this line)")
+INNER_BOM = ("line contains a byte-order mark (BOM, U+FEFF) in the middle of the file: several "
+             "files were probably joined together (split them, or delete the mark)")
+
+
+def _one_reason_for_joined_files(frame: pd.DataFrame, problems: pd.DataFrame,
+                                 data: bytes) -> pd.DataFrame:
+    """A header repeated mid-file, or a byte-order mark inside it, is one problem of one line
+    with its cause, rather than a dozen column problems."""
+    inner_bom = data.find(b"\xef\xbb\xbf", 3 if data.startswith(b"\xef\xbb\xbf") else 0) >= 0
+    if not inner_bom and not (frame["Month"] == "Month").any():
+        return problems
+    cleaned = frame.apply(lambda c: c.str.replace(BOM, "", regex=False).str.strip())
+    repeated = (cleaned == COLUMNS).all(axis=1)
+    with_bom = frame.apply(lambda c: c.str.contains(BOM, regex=False)).any(axis=1)
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    reasons[with_bom] = INNER_BOM
+    reasons[repeated] = REPEATED_HEADER
+    reasons[repeated & with_bom] = REPEATED_HEADER_WITH_BOM
+    reasons = reasons.dropna()
+    if not len(reasons):
+        return problems
+    return pd.concat([
+        problems[~problems["line"].isin(reasons.index)],
+        pd.DataFrame({"line": reasons.index, "column": None, "reason": reasons.to_numpy(),
+                      "value": None})])
+
+
 def _arrow_file_is_clean(path: Path, table: pa.Table) -> bool:
     """True when every rule passes, months match the file name and no row is duplicated."""
-    for column, (fn, _) in COLUMN_RULES.items():
-        # column rules are element-wise, so checking the distinct values is enough (a file
-        # holds one Month, a few hundred LSOAs and 14 crime types)
+    for column, fn, _ in COLUMN_RULES:
+        if fn is _not_too_long:
+            # one pass over the byte lengths (bytes >= characters): no hashing of every value
+            longest = pc.max(pc.binary_length(table[column])).as_py()
+            if longest is not None and longest > MAX_FIELD_CHARS:
+                return False
+            continue
+        # the other column rules are element-wise, so checking the distinct values is enough
+        # (a file holds one Month, a few hundred LSOAs and 14 crime types)
         if not pc.all(fn(pc.unique(table[column]))).as_py():
             return False
     for fn, _ in ROW_RULES:
@@ -231,7 +309,7 @@ def _records_fast(path: Path, data: bytes) -> pa.Table | None:
         header_text = (data if end < 0 else data[:end]).decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    check_header_line(path, header_text, COLUMNS)
+    check_header_line(path, header_text, COLUMNS, head_lines(data))
     try:
         # Arrow checks UTF-8 and field counts itself: any irregular row raises, and the slow
         # path then reports it with its line number
@@ -322,15 +400,14 @@ def _typed(columns, lines: np.ndarray) -> pa.Table:
 
 
 def find_street_files(paths: list[Path]) -> list[Path]:
-    """Street CSVs named in `paths` (files, or folders searched recursively), sorted, unique."""
-    found: set[Path] = set()
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            found.update(q.resolve() for q in p.rglob("*-street.csv"))
-        else:
-            found.add(p.resolve())
-    return sorted(found)
+    """Street CSVs named in `paths` (files, or folders searched recursively), sorted, unique.
+
+    Only the files: :func:`smp_analysis.sources.discover.discover` also says why every other
+    entry of a folder was skipped.
+    """
+    from .discover import discover
+
+    return [entry.path for entry in discover(paths).candidates]
 
 
 __all__ = ["COLUMNS", "FIELDS", "read_street_csv", "street_schema", "find_street_files",

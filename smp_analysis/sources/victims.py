@@ -7,8 +7,11 @@ These files are never public. Their schemas are this project's (docs/data_dictio
 * Marac referrals: ``referral_id, victim_id, referral_date, district``.
 
 Every row is validated (pandera, lazily, so all problems are found at once); failing rows are
-quarantined with file, line, column and reason, and the *values of identifier columns are never
-copied* into the quarantine. Victim and perpetrator identifiers are replaced by keyed pseudonyms
+quarantined with file, line, column and reason only: *no value of a victim-level extract is
+ever copied* into the quarantine or a reason (a row shifted by one column puts an e-mail
+address in ``date``; it must not travel on). Free-text columns are validated too (identifiers
+and incident types have a restricted alphabet), so what is kept is a validated field or a
+pseudonym. Victim and perpetrator identifiers are replaced by keyed pseudonyms
 (:mod:`smp_analysis.pseudonymise`) before the frame leaves this module.
 """
 
@@ -24,7 +27,15 @@ import pandera.pandas as pandera
 
 from ..errors import InputError, Problem
 from ..pseudonymise import pseudonyms
-from ._csv import QUARANTINE_COLUMNS, ReadResult, decode, sha256_of
+from ._csv import (
+    QUARANTINE_COLUMNS,
+    ReadResult,
+    decode,
+    diagnose_header,
+    normalise_line_ends,
+    oversize_reason,
+    sha256_of,
+)
 
 INCIDENT_REQUIRED = ["incident_id", "victim_id", "date", "incident_type", "domestic", "is_crime",
                      "district_code"]
@@ -34,6 +45,10 @@ IDENTIFIERS = {"victim_id", "perpetrator_id"}
 TRUE = {"true", "t", "yes", "y", "1"}
 FALSE = {"false", "f", "no", "n", "0"}
 GSS = r"^[EWSNK]\d{8}$"
+# identifiers: letters, digits and the separators force systems use (46/12345/23, KT-2023-001)
+IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,63}$"
+# an incident type is a category name, not free text: no '@', no leading house number
+INCIDENT_TYPE = r"^[A-Za-z][A-Za-z0-9 ,&/()'.+-]{0,79}$"
 
 
 def _parse_dates(values: pd.Series) -> pd.Series:
@@ -45,27 +60,49 @@ def _parse_dates(values: pd.Series) -> pd.Series:
 
 def _read_table(path: Path, required: list[str], optional: list[str]):
     """Text frame indexed by line number, plus malformed records; InputError if unusable."""
-    text = decode(path, path.read_bytes())
+    try:
+        data = normalise_line_ends(path.read_bytes())
+    except OSError as exc:
+        raise InputError(Problem(str(path), f"cannot be read: {exc.strerror or exc}")) from None
+    text = decode(path, data)
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
+    try:
+        header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
+    except csv.Error as exc:
+        raise InputError(Problem(str(path), f"CSV syntax error in the header: {exc}", 1)) from None
     missing = [c for c in required if c not in header]
     if missing:
+        reason = diagnose_header(header, required, text[:65536].splitlines()[:6])
+        if reason is not None:
+            raise InputError(Problem(str(path), reason, 1))
         raise InputError([Problem(str(path), "expected column is missing", 1, c)
                           for c in missing])
+    repeated = sorted({c for c in header if header.count(c) > 1 and c in required + optional})
+    if repeated:
+        raise InputError([Problem(str(path), "the column appears more than once in the header; "
+                                  "keep one (which one is right cannot be guessed)", 1, c)
+                          for c in repeated])
     records, lines, malformed = [], [], []
     previous_end = reader.line_num
-    for record in reader:
-        start, previous_end = previous_end + 1, reader.line_num
-        if len(record) == len(header):
-            records.append(record)
-            lines.append(start)
-        elif record:
-            malformed.append((start, None, f"wrong number of fields ({len(record)}, expected "
-                              f"{len(header)})", None))
-    frame = pd.DataFrame(records, columns=header, dtype=str)
+    try:
+        for record in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            oversize = oversize_reason(record, start, previous_end)
+            if oversize:
+                malformed.append((start, None, oversize, None))
+            elif len(record) == len(header):
+                records.append(record)
+                lines.append(start)
+            elif record:
+                malformed.append((start, None, f"wrong number of fields ({len(record)}, "
+                                  f"expected {len(header)})", None))
+    except csv.Error as exc:
+        raise InputError(Problem(str(path), f"CSV syntax error: {exc}", reader.line_num)) from None
+    keep = [c for c in required + optional if c in header]
+    frame = pd.DataFrame([[r[header.index(c)] for c in keep] for r in records], columns=keep,
+                         dtype=str)
     frame.index = pd.Index(lines, name="line", dtype="int64")
-    keep = [c for c in required + optional if c in frame.columns]
-    return frame[keep].apply(lambda s: s.str.strip()), malformed
+    return frame.apply(lambda s: s.str.strip()), malformed
 
 
 def _failures(path: Path, frame: pd.DataFrame, schema: pandera.DataFrameSchema) -> pd.DataFrame:
@@ -78,8 +115,7 @@ def _failures(path: Path, frame: pd.DataFrame, schema: pandera.DataFrameSchema) 
         out = pd.DataFrame({"line": cases["index"].astype("int64").to_numpy(),
                             "column": cases["column"].to_numpy(),
                             "reason": cases["check"].astype(str).to_numpy()})
-        out["value"] = [None if col in IDENTIFIERS else frame.at[line, col]
-                        for line, col in zip(out["line"], out["column"], strict=True)]
+        out["value"] = None  # never a value of a victim-level extract
         return out.drop_duplicates(["line", "column", "reason"])
 
 
@@ -103,7 +139,10 @@ def _result(path: Path, data_sha: str, frame: pd.DataFrame, problems: list[pd.Da
 
 
 def _identifier(column: str) -> pandera.Column:
-    return pandera.Column(str, pandera.Check.str_length(min_value=1, error=f"{column} is empty"))
+    return pandera.Column(str, [
+        pandera.Check.str_length(min_value=1, error=f"{column} is empty"),
+        pandera.Check(lambda s: (s == "") | s.str.fullmatch(IDENTIFIER),
+                      error=f"{column} is not an identifier (letters, digits, / _ . : - only)")])
 
 
 def _date(column: str, today: dt.date) -> pandera.Column:
@@ -125,7 +164,9 @@ def read_incidents(path: str | Path, key: bytes, *, today: dt.date | None = None
         "incident_id": _identifier("incident_id"),
         "victim_id": _identifier("victim_id"),
         "date": _date("date", today),
-        "incident_type": pandera.Column(str),
+        "incident_type": pandera.Column(str, pandera.Check.str_matches(
+            INCIDENT_TYPE, error="incident_type is not a category name (letters first; no "
+            "e-mail or address)")),
         "domestic": pandera.Column(str, pandera.Check(lambda s: s.str.lower().isin(flags),
                                    error="domestic is not true/false (or yes/no, 1/0)")),
         "is_crime": pandera.Column(str, pandera.Check(lambda s: s.str.lower().isin(flags),
@@ -145,7 +186,7 @@ def read_incidents(path: str | Path, key: bytes, *, today: dt.date | None = None
     duplicate = frame.index[frame["incident_id"].ne("") & frame["incident_id"].duplicated()]
     dup = pd.DataFrame({"line": duplicate, "column": "incident_id",
                         "reason": "duplicate incident_id (an earlier line has it)",
-                        "value": frame.loc[duplicate, "incident_id"].to_numpy()})
+                        "value": None})
     good = frame.loc[~frame.index.isin(problems["line"]) & ~frame.index.isin(duplicate)]
 
     def flag(column: str) -> pd.Series:
@@ -191,7 +232,7 @@ def read_marac_referrals(path: str | Path, key: bytes, *,
     duplicate = frame.index[frame["referral_id"].ne("") & frame["referral_id"].duplicated()]
     dup = pd.DataFrame({"line": duplicate, "column": "referral_id",
                         "reason": "duplicate referral_id (an earlier line has it)",
-                        "value": frame.loc[duplicate, "referral_id"].to_numpy()})
+                        "value": None})
     good = frame.loc[~frame.index.isin(problems["line"]) & ~frame.index.isin(duplicate)]
     rows = pd.DataFrame({
         "line": good.index.to_numpy(),

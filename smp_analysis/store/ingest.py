@@ -1,15 +1,23 @@
-"""Writing the store: police.uk files, reference tables and victim extracts.
+"""Writing the store: police.uk files (here), reference tables and victim extracts
+(:mod:`.extracts`, re-exported).
 
-Identity of an input file is its SHA-256: re-ingesting an unchanged file is a no-op, the same
-bytes under another path are not loaded twice, and a changed file replaces its old rows. A run
-is one transaction: new parts only become visible when the register commits, replaced parts
-are deleted after it, and a failed run leaves the store as it was.
+Identity of an input file is the SHA-256 of its content (decompressed, for ``.csv.gz``):
+re-ingesting an unchanged file is a no-op, the same bytes under another path are not loaded
+twice, and a changed file replaces its old rows. One force-month is stored from one file only:
+when two files hold the same force and month (two downloads of June 2023, a re-download in
+another folder), the newer file's rows are kept and the older file's rows for that force-month
+are dropped, and the report says so (:mod:`.overlaps` defines "newer").
+
+A run is one transaction: new parts only become visible when the register commits, replaced
+parts are deleted after it, and a failed run leaves the store as it was. Every entry of the
+folders given is loaded or named with the reason it was not (:mod:`..sources.discover`); one
+unreadable file never stops the others. A registered file whose stored part was lost or damaged
+is read again from its path when the file is still there (status ``repaired``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections import deque
 from collections.abc import Iterable
@@ -18,77 +26,123 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
-import pyarrow as pa
 from tqdm.auto import tqdm
 
 from ..errors import InputError, Problem
-from ..sources import geography
-from ..sources._csv import sha256_of
-from ..sources.police_uk import find_street_files, parse_street_csv
-from .connection import _create_crimes_view, _part, has_table, is_synthetic, parts_dir
+from ..sources._csv import NotThisFormat
+from ..sources.discover import Candidate, discover
+from . import overlaps
+from .connection import _create_crimes_view, broken_parts, is_synthetic, part_is_intact, parts_dir
+from .connection import _part as run_part
+from .extracts import (  # noqa: F401 - the store's writing API lives in one namespace
+    REFERENCE_READERS,
+    VICTIM_READERS,
+    load_reference,
+    load_victim_extract,
+)
+from .parts import PART_DICTIONARY_COLUMNS, Read, read_one, write_part  # noqa: F401
+
+IN_STORE = ("loaded", "replaced", "unchanged", "repaired")
 
 
 @dataclass
 class FileOutcome:
     path: str
     sha256: str
-    status: str  # loaded | replaced | unchanged | duplicate | failed
+    # loaded | replaced | repaired | unchanged | duplicate | superseded | skipped | failed
+    status: str
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    note: str | None = None  # why skipped, what it replaced, which file holds its months
 
 
 @dataclass
 class IngestReport:
     files: list[FileOutcome]
+    replacements: list[overlaps.Replacement] = field(default_factory=list)
 
     @property
     def failed(self) -> list[FileOutcome]:
         return [f for f in self.files if f.status == "failed"]
 
+    @property
+    def skipped(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == "skipped"]
+
     def totals(self) -> dict[str, int]:
-        return {key: sum(getattr(f, key) for f in self.files)
+        """Rows of the files whose rows are in the store (read = loaded + quarantined)."""
+        stored = [f for f in self.files if f.status in IN_STORE]
+        return {key: sum(getattr(f, key) for f in stored)
                 for key in ("rows_read", "rows_loaded", "rows_quarantined")}
 
     def to_json(self) -> dict:
-        """The ``files`` part of ingest-report.json (unchanged files carry their counts from
-        the run that loaded them; duplicates and failures carry none)."""
+        """The ``files`` and ``replacements`` parts of ingest-report.json (unchanged files
+        carry their counts from the run that loaded them; duplicates, superseded, skipped and
+        failed entries carry none)."""
         keys = ("path", "sha256", "status", "rows_read", "rows_loaded", "rows_quarantined",
-                "reasons", "error")
-        return {"files": [{k: asdict(f)[k] for k in keys} for f in self.files]}
+                "reasons", "error", "note")
+        return {"files": [{k: asdict(f)[k] for k in keys} for f in self.files],
+                "replacements": [asdict(r) for r in self.replacements]}
 
 
-
-def _register_file(con, path: str, sha: str, kind: str, counts: tuple[int, int, int],
-                   reasons: dict[str, int], file_id: int | None = None) -> int:
+def register_file(con, path: str, sha: str, kind: str, counts: tuple[int, int, int],
+                  reasons: dict[str, int], file_id: int | None = None,
+                  modified_ns: int | None = None) -> int:
     if file_id is None:
         file_id = con.execute("SELECT nextval('file_ids')").fetchone()[0]
     con.execute(
-        "INSERT INTO source_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO source_files (file_id, path, sha256, kind, rows_read, rows_loaded, "
+        "rows_quarantined, reasons, synthetic, ingested_at, modified_ns) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [file_id, path, sha, kind, *counts, json.dumps(reasons, sort_keys=True),
-         is_synthetic(path), dt.datetime.now()],
+         is_synthetic(path), dt.datetime.now(), modified_ns],
     )
     return file_id
 
 
 def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *,
-                     progress: bool = False, workers: int = 2) -> IngestReport:
+                     progress: bool = False, workers: int = 2,
+                     repair_only: bool = False) -> IngestReport:
     """Load street-level CSVs (files or folders) into the store, incrementally.
 
     Files are read, hashed, validated and written as Parquet parts by `workers` threads a couple
     of files ahead of the register (pyarrow and hashlib release the GIL), so memory stays flat
     however many files there are. The run is one transaction (see the module docstring).
+    Raises InputError when the paths hold nothing to read. `repair_only`: read again only the
+    registered files whose parts are missing or damaged (``smp store repair``).
     """
-    files = find_street_files([Path(p) for p in paths])
-    known = {sha: (path, counts) for sha, path, *counts in con.execute(
-        "SELECT sha256, path, rows_read, rows_loaded, rows_quarantined, reasons "
-        "FROM source_files WHERE kind = 'police_uk'").fetchall()}
-    outcomes: list[FileOutcome] = []
-    seen: dict[str, str] = {}
+    paths = [Path(p) for p in paths]
+    found = discover(paths)
+    broken = broken_parts(con)
+    impossible = overlaps.out_of_range(con)
+    for file_id, months in impossible.items():  # read again: such rows are quarantined now
+        broken.setdefault(file_id, "it holds rows dated " + ", ".join(
+            f"{m:%Y-%m}" for _, m, _ in months) + " (impossible months)")
+    if not found.candidates and not repair_only:
+        raise InputError(
+            [Problem(str(p), "no police.uk street-level CSV file (.csv or .csv.gz) found here")
+             for p in paths if not any(s.path == p for s in found.skipped)]
+            + [Problem(str(s.path), f"not read: {s.reason}") for s in found.skipped])
+    outcomes = [FileOutcome(str(s.path), "", "failed" if s.failed else "skipped",
+                            error=s.reason if s.failed else None, note=s.reason)
+                for s in found.skipped]
+    candidates = list(found.candidates)
+    listed = {str(c.path) for c in candidates}
+    lost: list[tuple[int, str, str]] = []
+    trim: list[tuple[int, str]] = []
+    for file_id, problem in broken.items():
+        (path,) = con.execute("SELECT path FROM source_files WHERE file_id = ?",
+                              [file_id]).fetchone()
+        if Path(path).is_file():
+            if path not in listed:
+                candidates.append(Candidate(Path(path), True))
+        elif file_id in impossible and part_is_intact(run_part(con, file_id)):
+            trim.append((file_id, path))
+        else:
+            lost.append((file_id, path, problem))
     written: list[Path] = []  # parts of this run
     replaced: list[Path] = []  # parts of files this run replaces
     parts_dir(con).mkdir(parents=True, exist_ok=True)
@@ -96,201 +150,235 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
     # that fails part-way leaves the store exactly as it was.
     con.execute("BEGIN TRANSACTION")
     try:
-        _ingest_files(con, files, known, seen, outcomes, written, replaced,
-                      progress=progress, workers=workers)
+        run = _Run(con, outcomes, written, replaced, broken, len(candidates))
+        for file_id, path, problem in lost:
+            run.forget_lost(file_id, path, problem)
+        for file_id, path in trim:
+            note = overlaps.drop_bad_months(con, file_id, impossible[file_id], run)
+            outcomes.append(FileOutcome(path, "", "repaired", note=note))
+        run.replacements.extend(overlaps.resolve_all(con, run))
+        run.reload()
+        run.ingest(candidates, progress=progress, workers=workers)
+        run.flush()
     except BaseException:
         con.execute("ROLLBACK")
         for part in written:
             part.unlink(missing_ok=True)
         raise
-    if any(o.status in ("loaded", "replaced") for o in outcomes):
+    if any(o.status in ("loaded", "replaced", "repaired", "superseded") for o in outcomes) or (
+            lost or trim or run.replacements):
         # stored data-quality findings describe the old contents (see quality.refresh)
         con.execute("DROP TABLE IF EXISTS anomalies")
     con.execute("COMMIT")
     for part in replaced:
         part.unlink(missing_ok=True)
     con.execute("CHECKPOINT")
-    _create_crimes_view(con)
-    return IngestReport(outcomes)
+    _create_crimes_view(con, strict=False)
+    return IngestReport(outcomes, run.replacements)
 
 
-def _ingest_files(con, files, known, seen, outcomes, written, replaced, *, progress,
-                  workers) -> None:
-    hashes = frozenset(known)
+class _Run:
+    """The state of one ingest transaction: the register as it stands (kept in memory, so the
+    per-file work needs no query), outcomes so far, and parts written or retired.
 
-    def submit(path: Path):
-        file_id = con.execute("SELECT nextval('file_ids')").fetchone()[0]
-        return pool.submit(_read_one, path, hashes, _part(con, file_id), file_id)
+    New registrations are inserted in batches (a query costs tens of milliseconds when the
+    parsing threads keep the cores busy); :meth:`flush` writes them before anything reads the
+    register from the database (an overlap to resolve, the commit).
+    """
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        pending: deque = deque()
-        queue = iter(files)
-        for path in queue:
-            pending.append(submit(path))
-            if len(pending) > workers:
-                break
-        with tqdm(total=len(files), desc="ingest", unit="file", disable=not progress) as bar:
-            while pending:
-                path, sha, parsed, part, file_id = pending.popleft().result()
-                if part is not None:
-                    written.append(part)
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.append(submit(nxt))
-                if sha in known:
-                    stored_path, (read, loaded, quarantined, reasons) = known[sha]
-                    if stored_path == str(path):
-                        outcomes.append(FileOutcome(str(path), sha, "unchanged", read, loaded,
-                                                    quarantined, json.loads(reasons or "{}")))
-                    else:
-                        outcomes.append(FileOutcome(str(path), sha, "duplicate"))
-                elif sha in seen:
-                    outcomes.append(FileOutcome(str(path), sha, "duplicate"))
-                elif isinstance(parsed, InputError):
-                    outcomes.append(FileOutcome(str(path), sha, "failed", error=str(parsed)))
-                else:
-                    outcomes.append(_store_one(con, path, parsed, file_id, replaced))
-                    seen[sha] = str(path)
-                if part is not None and (sha in known or outcomes[-1].status in (
-                        "duplicate", "failed")):
-                    part.unlink(missing_ok=True)  # written in vain (same bytes seen twice)
-                bar.update()
+    def __init__(self, con, outcomes, written, replaced, broken, n_ids: int):
+        self.con, self.outcomes, self.written, self.replaced = con, outcomes, written, replaced
+        self.broken = set(broken)
+        self.folder = parts_dir(con)
+        self.replacements: list[overlaps.Replacement] = []
+        self.by_file_id: dict[int, FileOutcome] = {}
+        self.seen: dict[str, str] = {}
+        self.pending_files: list[tuple] = []
+        self.pending_months: list[tuple] = []
+        self.ids = iter([i for (i,) in con.execute(
+            "SELECT nextval('file_ids') FROM range(?)", [max(n_ids, 1)]).fetchall()])
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the register into memory (at the start, and after resolving an overlap)."""
+        self.flush()
+        self.files = {fid: (path, sha, (read, loaded, quarantined), reasons)
+                      for fid, path, sha, read, loaded, quarantined, reasons in self.con.execute(
+                          "SELECT file_id, path, sha256, rows_read, rows_loaded, "
+                          "rows_quarantined, reasons FROM source_files "
+                          "WHERE kind = 'police_uk'").fetchall()}
+        self.months = {(force, month): fid for fid, force, month in self.con.execute(
+            "SELECT file_id, force, month FROM file_months").fetchall()}
+        self.superseded = {sha: note for sha, note in overlaps.superseded_notes(self.con)}
+
+    def part(self, file_id: int) -> Path:
+        return self.folder / f"{int(file_id)}.parquet"
+
+    def new_file_id(self) -> int:
+        file_id = next(self.ids, None)
+        if file_id is None:
+            file_id = self.con.execute("SELECT nextval('file_ids')").fetchone()[0]
+        return file_id
+
+    def flush(self) -> None:
+        if self.pending_files:
+            self.con.execute(
+                "INSERT INTO source_files (file_id, path, sha256, kind, rows_read, rows_loaded, "
+                "rows_quarantined, reasons, synthetic, ingested_at, modified_ns) "
+                "SELECT * FROM (VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"]
+                                                    * len(self.pending_files)) + ")",
+                [v for row in self.pending_files for v in row])
+            self.pending_files.clear()
+        if self.pending_months:
+            self.con.execute(
+                "INSERT INTO file_months SELECT * FROM (VALUES "
+                + ", ".join(["(?, ?, ?, ?)"] * len(self.pending_months)) + ")",
+                [v for row in self.pending_months for v in row])
+            self.pending_months.clear()
+
+    def forget_lost(self, file_id: int, path: str, problem: str) -> None:
+        """A registered file whose rows were lost and which is no longer on disk."""
+        self.drop_file(file_id)
+        self.outcomes.append(FileOutcome(
+            path, "", "failed", error=f"{path}: {problem} and the file is no longer there, so "
+            "its rows could not be restored and were removed from the store; download the "
+            "file again and ingest it"))
+
+    def drop_file(self, file_id: int) -> None:
+        self.flush()
+        for table in ("quarantine", "file_months", "source_files"):
+            self.con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
+        self.files.pop(file_id, None)
+        self.months = {k: v for k, v in self.months.items() if v != file_id}
+        self.replaced.append(self.part(file_id))
+
+    def ingest(self, candidates: list[Candidate], *, progress: bool, workers: int) -> None:
+        known = frozenset(sha for fid, (_, sha, _, _) in self.files.items()
+                          if fid not in self.broken) | frozenset(self.superseded)
+
+        def submit(candidate: Candidate):
+            file_id = self.new_file_id()
+            return pool.submit(read_one, candidate, known, self.part(file_id), file_id)
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            pending: deque = deque()
+            queue = iter(candidates)
+            for candidate in queue:
+                pending.append(submit(candidate))
+                if len(pending) > workers:
+                    break
+            with tqdm(total=len(candidates), desc="ingest", unit="file",
+                      disable=not progress) as bar:
+                while pending:
+                    read = pending.popleft().result()
+                    if read.part is not None:
+                        self.written.append(read.part)
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.append(submit(nxt))
+                    self.register(read)
+                    bar.update()
+        self.flush()
+
+    def register(self, read: Read) -> None:
+        path, sha = str(read.candidate.path), read.sha
+        outcome = self._known_outcome(path, sha)
+        if outcome is None and isinstance(read.parsed, Exception):
+            outcome = _problem_outcome(read)
+        if outcome is None and read.parsed is None:  # known at the start, gone since: read it
+            read = read_one(read.candidate, frozenset(), self.part(read.file_id), read.file_id)
+            if read.part is not None:
+                self.written.append(read.part)
+            outcome = _problem_outcome(read) if isinstance(read.parsed, Exception) else None
+        if outcome is None:
+            outcome = self._store(read)
+            self.seen[sha] = path
+        if read.part is not None and outcome.status not in IN_STORE:
+            read.part.unlink(missing_ok=True)  # written in vain (known bytes, failed, ...)
+        self.outcomes.append(outcome)
+
+    def _known_outcome(self, path: str, sha: str) -> FileOutcome | None:
+        if not sha:
+            return None
+        stored = sorted((fid, f) for fid, f in self.files.items()
+                        if f[1] == sha and fid not in self.broken)
+        same = [(fid, f) for fid, f in stored if f[0] == path]
+        if same:
+            file_id, (_, _, counts, reasons) = same[0]
+            outcome = FileOutcome(path, sha, "unchanged", *counts, json.loads(reasons or "{}"))
+            self.by_file_id[file_id] = outcome
+            return outcome
+        if stored:
+            return FileOutcome(path, sha, "duplicate",
+                               note=f"same content as {stored[0][1][0]}, loaded once")
+        if sha in self.seen:
+            return FileOutcome(path, sha, "duplicate",
+                               note=f"same content as {self.seen[sha]}, loaded once")
+        if sha in self.superseded:
+            return FileOutcome(path, sha, "superseded", note=self.superseded[sha])
+        return None
+
+    def _store(self, read: Read) -> FileOutcome:
+        """Register a parsed file (its part is already written) and retire older versions."""
+        result, path = read.parsed, str(read.candidate.path)
+        previous = [(fid, f[1]) for fid, f in self.files.items() if f[0] == path]
+        for old_id, _ in previous:
+            self.drop_file(old_id)
+            self.by_file_id.pop(old_id, None)
+        status = ("repaired" if previous and all(s == read.sha for _, s in previous)
+                  else "replaced" if previous else "loaded")
+        counts = (result.rows_read, result.rows_loaded, result.rows_quarantined)
+        reasons = json.dumps(result.reasons, sort_keys=True)
+        self.pending_files.append((read.file_id, path, read.sha, "police_uk", *counts, reasons,
+                                   is_synthetic(path), dt.datetime.now(), read.modified_ns))
+        self.files[read.file_id] = (path, read.sha, counts, reasons)
+        _store_quarantine(self.con, result.quarantine, read.file_id)
+        outcome = FileOutcome(path, read.sha, status, *counts, result.reasons)
+        self.by_file_id[read.file_id] = outcome
+        clashes = {self.months[(force, month)] for force, month, _ in read.months
+                   if (force, month) in self.months}
+        self.pending_months.extend((read.file_id, *m) for m in read.months)
+        if clashes:
+            self.flush()
+            self.replacements.extend(overlaps.resolve(self.con, read.file_id, self))
+            self.reload()
+        else:
+            self.months.update({(force, month): read.file_id for force, month, _ in read.months})
+        return outcome
+
+    # called back by overlaps when a file loses force-months to a newer one
+    def file_superseded(self, file_id: int, path: str, note: str) -> None:
+        outcome = self.by_file_id.pop(file_id, None)
+        if outcome is None:  # a file of an earlier run: reported too
+            outcome = FileOutcome(path, "", "superseded")
+            self.outcomes.append(outcome)
+        outcome.status, outcome.note = "superseded", note
+        outcome.rows_read = outcome.rows_loaded = outcome.rows_quarantined = 0
+        outcome.reasons = {}
+
+    def file_trimmed(self, old_id: int, new_id: int, rows: int, note: str) -> None:
+        outcome = self.by_file_id.pop(old_id, None)
+        if outcome is not None:
+            outcome.rows_read -= rows
+            outcome.rows_loaded -= rows
+            outcome.note = note
+            self.by_file_id[new_id] = outcome
 
 
-PART_DICTIONARY_COLUMNS = ["month", "reported_by", "falls_within", "crime_type",
-                           "last_outcome_category", "lsoa_code", "lsoa_name", "context", "file_id"]
+def _problem_outcome(read: Read) -> FileOutcome:
+    exc, path = read.parsed, str(read.candidate.path)
+    if isinstance(exc, NotThisFormat) and not read.candidate.must_be_street:
+        return FileOutcome(path, read.sha, "skipped",
+                           note="not a police.uk street-level file: its header is not the "
+                           "police.uk one")
+    problems = getattr(exc, "problems", [])
+    return FileOutcome(path, read.sha, "failed",
+                       error=str(problems[0]) if len(problems) == 1 else str(exc))
 
 
-def _read_one(path: Path, known: frozenset[str], part: Path, file_id: int):
-    """Worker: read, hash, validate, and write the file's rows as a Parquet part."""
-    import pyarrow.parquet as pq
-
-    data = path.read_bytes()
-    sha = hashlib.sha256(data).hexdigest()
-    if sha in known:
-        return path, sha, None, None, file_id
-    try:
-        result = parse_street_csv(path, data, sha)
-    except InputError as exc:
-        return path, sha, exc, None, file_id
-    rows = result.table.append_column("file_id", pa.array(
-        np.full(result.table.num_rows, file_id, dtype=np.int32)))
-    tmp = part.with_suffix(".tmp")
-    # lz4, dictionary encoding only for the repetitive text columns and statistics only where
-    # queries filter (month, file): the cheapest write we measured; parts are ~35 MB per
-    # 500,000 rows
-    pq.write_table(rows, tmp, compression="lz4",
-                   use_dictionary=PART_DICTIONARY_COLUMNS, write_statistics=["month", "file_id"])
-    tmp.replace(part)
-    return path, sha, result, part, file_id
-
-
-def _store_one(con: duckdb.DuckDBPyConnection, path: Path, result, file_id: int,
-               replaced: list[Path]) -> FileOutcome:
-    """Register a parsed file (its part is already written) and retire an older version."""
-    previous = con.execute(
-        "SELECT file_id FROM source_files WHERE path = ? AND kind = 'police_uk'", [str(path)]
-    ).fetchall()
-    for (old_id,) in previous:
-        for table in ("quarantine", "source_files"):
-            con.execute(f"DELETE FROM {table} WHERE file_id = ?", [old_id])
-        replaced.append(_part(con, old_id))
-    _register_file(con, str(path), result.sha256, "police_uk",
-                   (result.rows_read, result.rows_loaded, result.rows_quarantined),
-                   result.reasons, file_id=file_id)
-    _store_quarantine(con, result.quarantine, file_id)
-    return FileOutcome(str(path), result.sha256, "replaced" if previous else "loaded",
-                       result.rows_read, result.rows_loaded, result.rows_quarantined,
-                       result.reasons)
-
-
-def _store_quarantine(con: duckdb.DuckDBPyConnection, quarantine: pd.DataFrame,
-                      file_id: int) -> None:
+def _store_quarantine(con: duckdb.DuckDBPyConnection, quarantine, file_id: int) -> None:
     if len(quarantine):
         con.register("incoming_q", quarantine.assign(file_id=file_id))
         con.execute('INSERT INTO quarantine SELECT file_id, file, line, "column", reason,'
                     " value FROM incoming_q")
         con.unregister("incoming_q")
-
-
-REFERENCE_READERS = {
-    "lsoa_lookup": geography.read_lsoa_lookup,
-    "census_population": geography.read_census_population,
-    "ward_lookup": geography.read_ward_lookup,
-    "population_by_year": geography.read_population_by_year,
-    "hospital_admissions": geography.read_hospital_admissions,
-}
-
-
-def load_reference(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path) -> bool:
-    """Replace reference table `kind` from `path` unless the same bytes are loaded already.
-
-    Returns True when the table was (re)loaded.
-    """
-    reader = REFERENCE_READERS[kind]
-    path = Path(path).resolve()
-    sha = sha256_of(path)
-    loaded = con.execute("SELECT sha256 FROM source_files WHERE kind = ?", [kind]).fetchall()
-    if loaded == [(sha,)]:
-        return False
-    frame = reader(path)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM source_files WHERE kind = ?", [kind])
-        _register_file(con, str(path), sha, kind, (len(frame), len(frame), 0), {})
-        con.register("incoming_ref", frame)
-        con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM incoming_ref")
-        con.unregister("incoming_ref")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return True
-
-
-VICTIM_READERS = {"incidents": "read_incidents", "marac_referrals": "read_marac_referrals"}
-
-
-def load_victim_extract(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path,
-                        key: bytes) -> FileOutcome:
-    """Load a pseudonymised victim-level extract, replacing the previous one of that kind.
-
-    Raw identifiers never reach the store. Extracts hashed with a different key than the store
-    already holds are refused, because their pseudonyms would not match.
-    """
-    from ..pseudonymise import fingerprint
-    from ..sources import victims
-
-    path = Path(path).resolve()
-    sha = sha256_of(path)
-    con.execute("CREATE TABLE IF NOT EXISTS meta (name VARCHAR PRIMARY KEY, value VARCHAR)")
-    stored = con.execute("SELECT value FROM meta WHERE name = 'pseudonym_key'").fetchone()
-    if stored is not None and stored[0] != fingerprint(key):
-        raise InputError(Problem(str(path), "this store was built with a different "
-                                 "pseudonymisation key; use the same key or a new store"))
-    loaded = con.execute("SELECT file_id, sha256 FROM source_files WHERE kind = ?",
-                         [kind]).fetchall()
-    if [sha] == [s for _, s in loaded] and has_table(con, kind):
-        return FileOutcome(str(path), sha, "unchanged")
-    result = getattr(victims, VICTIM_READERS[kind])(path, key)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for (old_id,) in [(f,) for f, _ in loaded]:
-            con.execute("DELETE FROM quarantine WHERE file_id = ?", [old_id])
-            con.execute("DELETE FROM source_files WHERE file_id = ?", [old_id])
-        file_id = _register_file(con, str(path), sha, kind, (
-            result.rows_read, result.rows_loaded, result.rows_quarantined), result.reasons)
-        con.register("incoming_victims", result.table)
-        con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM incoming_victims")
-        con.unregister("incoming_victims")
-        _store_quarantine(con, result.quarantine, file_id)
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('pseudonym_key', ?)",
-                    [fingerprint(key)])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return FileOutcome(str(path), sha, "replaced" if loaded else "loaded", result.rows_read,
-                       result.rows_loaded, result.rows_quarantined, result.reasons)
-
-

@@ -50,13 +50,24 @@ class StoreBusy(RuntimeError):
             "for it to finish, then run this command again")
 
 
+# the same conflict as store.connect reports it (StoreError, see connection.open_problem)
+_IN_USE = re.compile(r"is in use by another program(?: \(process (?P<pid>\d+), "
+                     r"(?P<program>[^)]*)\))?")
+
+
 def lock_conflict(exc: BaseException) -> LockHolder | None:
-    """The holder of the lock when `exc` is DuckDB's lock conflict, else None."""
-    match = _CONFLICT.search(str(exc))
+    """The holder of the lock when `exc` is DuckDB's lock conflict (raw, or as the store's
+    StoreError), else None.
+
+    >>> lock_conflict(RuntimeError("the store s.duckdb is in use by another program "
+    ...                            "(process 77, python3.11), e.g. a notebook kernel")).pid
+    77
+    """
+    match = _CONFLICT.search(str(exc)) or _IN_USE.search(str(exc))
     if match is None:
         return None
     pid = match.group("pid")
-    return LockHolder(match.group("program").strip(), int(pid) if pid else None)
+    return LockHolder((match.group("program") or "").strip(), int(pid) if pid else None)
 
 
 def _what_runs(pid: int | None) -> str | None:

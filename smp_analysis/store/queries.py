@@ -222,3 +222,40 @@ def input_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("""
         SELECT kind, path, sha256, rows_read, rows_loaded, rows_quarantined, synthetic
         FROM source_files ORDER BY kind, path""").df()
+
+
+# --------------------------------------------------------------------------- partner indicators
+
+
+def indicator_rows(con: duckdb.DuckDBPyConnection, *, paths: Sequence[str | Path] | None = None,
+                   indicator_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Stored partner-indicator rows with the ``path`` of their file (only the files in
+    `paths` when given), or an empty frame when none were loaded. Dates are ``datetime.date``.
+    """
+    columns = ["indicator_id", "indicator_label", "area_code", "area_name", "period_start",
+               "period_end", "numerator", "denominator", "per", "polarity", "kind",
+               "predicted", "source", "path", "line"]
+    if not has_table(con, "indicators"):
+        return pd.DataFrame(columns=columns)
+    where, args = ["TRUE"], []
+    if paths is not None:
+        where.append("s.path IN (SELECT unnest(?))")
+        args.append([str(Path(p).resolve()) for p in paths])
+    if indicator_ids is not None:
+        where.append("i.indicator_id IN (SELECT unnest(?))")
+        args.append(list(indicator_ids))
+    frame = con.execute(f"""
+        SELECT {', '.join('i.' + c for c in columns if c != 'path')}, s.path
+        FROM indicators i JOIN source_files s USING (file_id)
+        WHERE {' AND '.join(where)}
+        ORDER BY i.indicator_id, i.area_code, i.period_start, i.period_end""", args).df()
+    for column in ("period_start", "period_end"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    return frame[columns]
+
+
+def indicator_failures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Indicator files that could not be loaded: ``path, error``."""
+    if not has_table(con, "indicator_failures"):
+        return pd.DataFrame(columns=["path", "error"])
+    return con.execute("SELECT path, error FROM indicator_failures ORDER BY path").df()

@@ -16,6 +16,7 @@ import pandas as pd
 from ..periods import ReportingPeriod
 from ..report import charts
 from ..report.context import Assessment, TopicResult, topic
+from ..report.disclosure import VICTIM_LEVEL_KINDS
 from ..report.markup import Block, Prose
 from ..report.tables import Table, table
 from ..report.words import count, join, plural
@@ -107,17 +108,47 @@ class DataQuality(TopicResult):
                 "count towards force totals but not towards any district.")
 
 
+def without_victim_level(quarantine: pd.DataFrame, anomalies: pd.DataFrame,
+                         victim_paths: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Quarantine rows and findings without those of victim-level extracts: a count of one or
+    two rows set aside for a reason is a fact about a victim's record (their row counts are
+    published, with disclosure control, in the provenance table only).
+
+    >>> q = pd.DataFrame({"path": ["/d/2020-01-kent-street.csv", "/d/incidents.csv"],
+    ...                   "force": ["kent", None], "month": [pd.Timestamp("2020-01-01"), pd.NaT],
+    ...                   "reason": ["bad date", "bad date"], "rows": [2, 1]})
+    >>> a = pd.DataFrame({"force": ["kent", None], "month": q["month"],
+    ...                   "kind": ["rows quarantined"] * 2,
+    ...                   "detail": ["2 row(s): bad date", "1 row(s): bad date"]})
+    >>> kept_q, kept_a = without_victim_level(q, a, {"/d/incidents.csv"})
+    >>> kept_q["rows"].tolist(), kept_a["detail"].tolist()
+    ([2], ['2 row(s): bad date'])
+    """
+    victim = quarantine["path"].isin(victim_paths)
+    # the findings derived from those rows (store.quality words them this way): no path is
+    # kept with a finding, but a victim extract has no force and no month
+    derived = {(f"{int(n):,} row(s): {reason}") for n, reason in
+               zip(quarantine.loc[victim, "rows"], quarantine.loc[victim, "reason"], strict=True)}
+    drop = ((anomalies["kind"] == "rows quarantined") & anomalies["force"].isna()
+            & anomalies["month"].isna() & anomalies["detail"].isin(derived))
+    return (quarantine[~victim].reset_index(drop=True),
+            anomalies[~drop].reset_index(drop=True))
+
+
 @topic
 def compute(sa: Assessment) -> DataQuality:
     files = queries.input_files(sa.con)
     monthly = queries.force_monthly(sa.con)
     in_period = monthly["month"].between(pd.Timestamp(sa.current.start),
                                          pd.Timestamp(sa.current.end))
+    quarantine, anomalies = without_victim_level(
+        queries.quarantine_summary(sa.con), quality.stored_anomalies(sa.con),
+        set(files.loc[files["kind"].isin(VICTIM_LEVEL_KINDS), "path"]))
     return DataQuality(
         current=sa.current, previous=sa.previous,
         files=files[files["kind"] == "police_uk"].reset_index(drop=True),
-        quarantine=queries.quarantine_summary(sa.con),
-        anomalies=quality.stored_anomalies(sa.con),
+        quarantine=quarantine,
+        anomalies=anomalies,
         force_monthly=monthly,
         unplaced=queries.unplaced_counts(sa.con, start=sa.current.start, end=sa.current.end),
         period_rows=int(monthly.loc[in_period, "rows"].sum()),

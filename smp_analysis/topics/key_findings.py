@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from ..report.context import Assessment, TopicResult, topic
 from ..report.markup import Block, Bullets
-from . import data_quality, domestic_abuse, expected, overview, rates, recording
+from . import data_quality, domestic_abuse, expected, indicators, overview, rates, recording
 
 # The order of the bullets: change, rank, anticipated volumes, data quality, domestic abuse,
-# recording practice.
-SOURCES = (overview, rates, expected, data_quality, domestic_abuse, recording)
+# recording practice, partner indicators and targets.
+SOURCES = (overview, rates, expected, data_quality, domestic_abuse, recording, indicators)
 
 
 @dataclass(frozen=True)

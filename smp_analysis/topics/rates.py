@@ -11,13 +11,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..categories import ANTI_SOCIAL_BEHAVIOUR, CRIME_TYPES
+from ..methods.ranks import RankInterval
 from ..methods.rates import RankResult, area_rates, rank_area
 from ..periods import ReportingPeriod
 from ..report import charts
 from ..report.context import Assessment, TopicResult, topic
-from ..report.markup import Block, Prose
+from ..report.markup import EMPTY, Block, Prose
 from ..report.tables import Table, table
 from ..report.words import join, ordinal
+from ._district_funnel import FunnelComparison, funnel_comparison, rank_interval_sentence
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class Rates(TopicResult):
     population: pd.DataFrame  # population, year, source by area code
     by_type: pd.DataFrame  # crime_type, focus_rate, county_rate, rank, of
     synthetic: bool
+    funnel: FunnelComparison | None = None  # all recorded crime, districts on a funnel plot
+    rank_range: RankInterval | None = None  # the focus area's 95% rank interval
+    rank_allowance: str = "chance variation"  # what the rank interval allows for
 
     def summary(self) -> Block:
         sources = sorted(set(self.population["source"]))
@@ -87,6 +92,30 @@ class Rates(TopicResult):
     def headlines(self) -> list[str]:
         return [rank_sentence(self.area, "recorded crime", self.rank, self.comparison)]
 
+    def funnel_summary(self) -> Block:
+        """Whether the focus area lies outside the funnel's 95% / 99.8% limits, and how sure
+        its rank is."""
+        if self.funnel is None:
+            return EMPTY
+        parts = [self.funnel.sentence(self.area, "recorded crime rate", self.comparison,
+                                      unit=" per 1,000 residents", noun="rate")]
+        if self.rank_range is not None:
+            parts.append(rank_interval_sentence(self.area, self.rank_range,
+                                                allowance=self.rank_allowance))
+        return Prose(*parts)
+
+    def funnel_figure(self) -> Block:
+        if self.funnel is None:
+            return EMPTY
+        return self.funnel.figure(
+            title=f"Recorded crime per 1,000 residents by district size, {self.current.name}",
+            xlabel="Residents", ylabel="Recorded crimes per 1,000 residents",
+            caption=f"Funnel plot of recorded crime per 1,000 residents in the districts of "
+                    f"{self.comparison} against their population, with 95% (dashed) and 99.8% "
+                    f"(solid) control limits around the {self.comparison} rate; {self.area} in "
+                    "orange.", area=self.area, comparison=self.comparison,
+            measure="recorded crimes per 1,000 residents", synthetic=self.synthetic)
+
 
 @topic
 def compute(sa: Assessment) -> Rates:
@@ -107,7 +136,44 @@ def compute(sa: Assessment) -> Rates:
         area=sa.focus_name, area_code=sa.focus_code, comparison=sa.comparison_name,
         current=sa.current, rank=rank_area(counts(CRIME_TYPES), population, sa.focus_code),
         districts=area_rates(counts(CRIME_TYPES), population).join(sa.districts["area_name"]),
-        population=sa.population, by_type=pd.DataFrame(rows), synthetic=sa.synthetic)
+        population=sa.population, by_type=pd.DataFrame(rows), synthetic=sa.synthetic,
+        **_district_comparison(sa, counts(CRIME_TYPES), population))
+
+
+def _district_comparison(sa: Assessment, crimes: pd.Series, population: pd.Series) -> dict:
+    """The funnel plot and rank interval of all recorded crime (fields of :class:`Rates`).
+
+    Each district's count is allowed to vary as much as its own monthly history shows
+    (:func:`~smp_analysis.methods.change.estimate_dispersion` over up to five years before
+    the period), or as a Poisson count when it has too little history.
+    """
+    from ..methods.change import TooLittleHistory, estimate_dispersion
+    from ._district_funnel import focus_rank_interval
+
+    crimes = crimes.reindex(population.index).fillna(0)
+    funnel = funnel_comparison(crimes, population.astype(float), sa.districts["area_name"],
+                               sa.focus_code, per=1000)
+    first = sa.current.first_month - 60
+    history = sa.monthly(start=first.start_time.date(),
+                         end=(sa.current.first_month - 1).end_time.date(),
+                         area_codes=list(population.index))
+    history = history[history["crime_type"].isin(CRIME_TYPES)]
+    months = pd.period_range(first, sa.current.first_month - 1, freq="M")
+    dispersion, estimated = {}, 0
+    for code in population.index:
+        part = history[history["area_code"] == code]
+        series = part.groupby(part["month"].dt.to_period("M"))["count"].sum()
+        try:
+            dispersion[code] = estimate_dispersion(series.reindex(months))
+            estimated += 1
+        except (TooLittleHistory, ValueError, TypeError):
+            dispersion[code] = 1.0
+    allowance = ("chance variation in every district's count" if not estimated else
+                 "each district's count varying as much as it has from month to month over "
+                 "the previous years")
+    return {"funnel": funnel, "rank_allowance": allowance,
+            "rank_range": focus_rank_interval(crimes, population.astype(float), sa.focus_code,
+                                              dispersion=dispersion)}
 
 
 def rank_sentence(area_name: str, subject: str, result: RankResult, comparison_name: str,
