@@ -55,9 +55,10 @@ def test_every_table_has_a_csv_with_the_cells_the_page_shows(soup, built_appendi
 
 
 def test_protected_tables_keep_disclosure_control_in_every_export(soup, built_appendix):
-    """Victim counts of 1 to 4 never appear in a CSV or the workbook: the page shows '<5'."""
+    """Victim counts of 1 to 4 never appear in a CSV or the workbook: the page shows '[c]'."""
     protected = [c.find_parent("table") for c in soup.find_all(
-        "caption", string=re.compile("Counts from 1 to 4"))]
+        "caption", string=re.compile(r"\[c\]: not published to protect confidentiality.*"
+                                     "counts from 1 to 4"))]
     assert len(protected) == 3
     book = load_workbook(built_appendix.workbook)
     shown_small = 0
@@ -65,11 +66,11 @@ def test_protected_tables_keep_disclosure_control_in_every_export(soup, built_ap
         anchor = table.find("caption")["id"]
         rows = _read_csv(built_appendix.tables / f"2015-16-{anchor}.csv")[1:]
         values = [v for row in rows for v in row]
-        shown_small += values.count("<5")
+        shown_small += values.count("[c]")
         assert not [v for v in values if re.fullmatch(r"[1-4]", v)]
         sheet = book[f"Table {anchor[6:].replace('-', '.')}"]
         cells = [c.value for row in sheet.iter_rows(min_row=4) for c in row]
-        assert cells.count("<5") == values.count("<5")
+        assert cells.count("[c]") == values.count("[c]")
         assert not [v for v in cells if v in (1, 2, 3, 4)]
     assert shown_small > 0
 

@@ -2,7 +2,7 @@
 
 The tables are read back from the rendered, numbered appendix (``table.smp-table``), so each
 cell is exactly what the page shows, after formatting and disclosure control (a suppressed
-count is the text ``<5`` here too, never the raw count), and each table keeps the number the
+count is the marker the page shows, ``[c]``, never the raw count), and each table keeps the number the
 build gave it ("Table 4.2"). Nothing is recomputed.
 
 - CSV: one file a table, UTF-8 with a byte-order mark (Excel on Windows then reads accented
@@ -11,7 +11,7 @@ build gave it ("Table 4.2"). Nothing is recomputed.
   when it applies), then one sheet a table named after its number, caption above the header.
   Cells that print as plain numbers ("1,234", "12.3", "+5.8%") are stored as numbers with a
   number format that prints them the same way, so they can be summed; every other cell
-  ("<5", "–", "<0.001", names) is stored as text. Text is never stored as a formula, so a
+  ("[c]", "–", "<0.001", names) is stored as text. Text is never stored as a formula, so a
   hostile name such as ``=HYPERLINK(...)`` stays text.
 
 Outputs are reproducible: the same tables give the same bytes (the workbook's zip entries and
