@@ -34,6 +34,10 @@ class InputError(ValueError):
         count = len(self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} found:\n" + "\n".join(shown))
 
+    def _render_traceback_(self) -> list[str]:
+        """In a notebook, show the problems without a Python traceback (IPython asks)."""
+        return [str(self)]
+
 
 class ParamsError(InputError):
     """The parameters file is invalid."""

@@ -199,7 +199,8 @@ class RecordingChange(_Strict):
 
         unknown = [t for t in v if t not in POLICE_UK_TYPES]
         if unknown:
-            raise ValueError(f"unknown crime type(s) {unknown}; use police.uk category names")
+            raise ValueError(f"unknown crime {'type' if len(unknown) == 1 else 'types'} "
+                             f"{unknown}; use police.uk category names")
         return v
 
 

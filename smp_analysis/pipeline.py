@@ -3,18 +3,31 @@
 The appendix build never ingests: ``smp appendix`` (and the batch) call :func:`prepare_store`
 first, then the report step only reads the store. Ingest is incremental (files are identified
 by SHA-256), so an up-to-date store costs only the hashing.
+
+Readers (notebook kernels, other builds) may hold the store read-only while this runs. DuckDB
+then refuses a writer; if every input is already in the store (checked read-only, by
+SHA-256) nothing needs writing and the build goes on, otherwise :class:`StoreBusy` says in one
+line which process holds the store and what to do.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import duckdb
+
 from . import store
-from .errors import InputError
+from .errors import InputError, StoreError
 from .params import AssessmentParams
+from .sources._csv import sha256_of
+from .sources.police_uk import find_street_files
 from .store import boundaries as boundary_store
 from .store import indicators as indicator_store
-from .store import ingest, quality
+from .store import ingest, quality, queries
+from .store.lock import StoreBusy, lock_conflict
+
+log = logging.getLogger(__name__)  # `smp appendix` prints its lines as progress
 
 
 class PrepareError(RuntimeError):
@@ -25,7 +38,19 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
     """Ingest police.uk files, reference tables, boundaries, victim extracts and partner
     indicators named in `params`; refresh the stored data-quality findings when anything
     changed."""
-    con = store.connect(params.data.store)
+    log.info("%s: bringing the store %s up to date", params.assessment,
+             Path(params.data.store).name)
+    try:
+        con = store.connect(params.data.store)
+    except (duckdb.Error, StoreError) as exc:
+        holder = lock_conflict(exc)
+        if holder is None:
+            raise
+        # Readers (notebook kernels, other appendix builds) hold the store: fine when there is
+        # nothing to write.
+        if store_is_current(params):
+            return ingest.IngestReport([])
+        raise StoreBusy(params.data.store, holder) from None
     try:
         report = ingest.ingest_police_uk(con, params.data.police_uk, progress=progress)
         changed = any(f.status in ("loaded", "replaced") for f in report.files)
@@ -52,9 +77,31 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
         problems = "\n".join(
             f.error if (f.error or "").startswith(f.path) else f"{f.path}: {f.error}"
             for f in report.failed)
-        raise PrepareError(f"{len(report.failed)} police.uk file(s) could not be read:\n"
+        files = "1 police.uk file" if len(report.failed) == 1 else \
+            f"{len(report.failed)} police.uk files"
+        raise PrepareError(f"{files} could not be read:\n"
                            f"{problems}")
     return report
+
+
+def store_is_current(params: AssessmentParams) -> bool:
+    """True when the store already holds every input file `params` names, byte for byte
+    (SHA-256), and its data-quality findings: checked through a read-only connection, so it
+    works while notebooks are reading the store."""
+    path = Path(params.data.store)
+    if not path.exists():
+        return False
+    con = store.connect(path, read_only=True)
+    try:
+        stored = set(queries.input_files(con)["sha256"])
+        if not store.has_table(con, "anomalies"):
+            return False
+    finally:
+        con.close()
+    files = find_street_files([Path(p) for p in params.data.police_uk])
+    files += [Path(p) for key, p in params.data.input_paths().items()
+              if not key.startswith("data.police_uk")]
+    return all(sha256_of(f) in stored for f in files)
 
 
 def load_indicator_files(con, paths: list[Path]) -> list[ingest.FileOutcome]:

@@ -62,7 +62,7 @@ def test_short_history_uses_fewer_years_and_says_so():
     period = ReportingPeriod(dt.date(2022, 1, 1), dt.date(2022, 12, 31))
     r = expected_volumes(data, period=period)
     assert r.years_used == {"Drugs": 2}
-    assert "Only 2 year(s) of history" in r.notes[0]
+    assert "Only 2 years of history" in r.notes[0]
     with pytest.raises(ValueError, match="at least one year of history"):
         expected_volumes(data, period=ReportingPeriod(dt.date(2019, 7, 1),
                                                       dt.date(2020, 6, 30)))

@@ -29,7 +29,13 @@ def _conda_pins() -> dict[str, str]:
     env = yaml.safe_load((PROJECT / "environment.yml").read_text())
     pins = {}
     for dep in env["dependencies"]:
-        if isinstance(dep, dict) or dep in ("pip",) or dep.startswith("python="):
+        if isinstance(dep, dict):  # packages not on conda-forge, from PyPI with the same pins
+            for spec in dep.get("pip", []):
+                if "==" in spec:
+                    name, version = spec.split("==", 1)
+                    pins[name.lower()] = version.split("#")[0].strip()
+            continue
+        if dep in ("pip",) or dep.startswith("python="):
             continue
         name, version = dep.split("=", 1)
         pins[CONDA_NAMES.get(name, name).lower()] = version

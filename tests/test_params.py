@@ -108,5 +108,5 @@ def test_previous_period_must_precede(tmp_path):
 def test_recording_change_with_unknown_crime_type(tmp_path):
     text = BASE.replace('crime_types: ["Violence and sexual offences"]',
                         'crime_types: ["Violent crimes"]')
-    assert "unknown crime type(s) ['Violent crimes']" in _errors(_write(tmp_path, text),
+    assert "unknown crime type ['Violent crimes']" in _errors(_write(tmp_path, text),
                                                                  check_files=False)

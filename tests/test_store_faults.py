@@ -130,7 +130,7 @@ def test_a_store_held_by_another_process_gets_one_line_and_is_untouched(capsys, 
     try:
         for args in (["ingest", "police-uk", folder], ["store", "check"], ["store", "repair"]):
             run = smp(capsys, *args, "--store", store_path)
-            assert run.code == 1
+            assert run.code == 3  # documented: the store is open in another process
             assert f"is in use by another program (process {holder.pid}" in run.err
             assert "Kernel > Shut Down" in run.err
         with pytest.raises(StoreError, match="in use by another program"):

@@ -77,12 +77,14 @@ def expected_volumes(monthly: pd.DataFrame, *, period: ReportingPeriod,
         raise ValueError(f"expected volumes need at least one year of history before "
                          f"{period.first_month}; the data start in {wide.index.min()}")
     if b < years:
-        notes.append(f"Only {b} year(s) of history exist before {period.first_month:%B %Y} "
+        history = "1 year of history exists" if b == 1 else f"Only {b} years of history exist"
+        notes.append(f"{history} before {period.first_month:%B %Y} "
                      f"(data start {wide.index.min():%B %Y}), so anticipated volumes use {b} "
-                     f"year(s) instead of {years}.")
+                     f"{'year' if b == 1 else 'years'} instead of {years}.")
     excluded = pd.PeriodIndex([pd.Period(m, "M") for m in exclude], freq="M")
     if len(excluded):
-        notes.append(f"{len(excluded)} month(s) are left out of the baselines: "
+        left_out = "1 month is" if len(excluded) == 1 else f"{len(excluded)} months are"
+        notes.append(f"{left_out} left out of the baselines: "
                      f"{excluded.min():%B %Y} to {excluded.max():%B %Y}.")
     assess = wide.index[first:]
     if method == "farrington":

@@ -15,6 +15,7 @@ appendix untouched and keeps the executed notebook, with its error, under ``fail
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import re
 import shutil
@@ -25,7 +26,6 @@ from pathlib import Path
 
 import nbformat
 import papermill as pm
-from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
 from .. import store
@@ -33,15 +33,18 @@ from ..atomic import write_text_atomic
 from ..params import AssessmentParams, load_params
 from ..pipeline import prepare_store
 from ..store import queries
-from . import provenance
+from . import export, provenance
 from .charts import FIGURE_LABEL
-from .markup import SYNTHETIC_LABEL, escape, neutralise
+from .markup import SYNTHETIC_LABEL
+from .page import Document, decorate, decorate_document  # noqa: F401 - decorate: re-exported
 from .tables import TABLE_LABEL
+from .words import plural
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CHAPTER = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+log = logging.getLogger(__name__)  # one line a chapter; `smp appendix` prints them
 
 
 class AppendixError(RuntimeError):
@@ -53,6 +56,9 @@ class AppendixResult:
     html: Path
     executed: list[Path]
     seconds: dict[str, float]
+    tables: Path | None = None  # folder of CSVs, one a table
+    workbook: Path | None = None  # every table in one .xlsx
+    pdf: Path | None = None
 
 
 def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -64,11 +70,13 @@ def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
 
 def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR / "reports",
                    notebooks_dir: Path = NOTEBOOKS_DIR, progress: bool = False,
-                   workers: int = 2, prepare: bool = True) -> AppendixResult:
-    """Validate params, update the store, run every chapter, write the HTML appendix.
+                   workers: int = 2, prepare: bool = True, pdf: bool = False) -> AppendixResult:
+    """Validate params, update the store, run every chapter, write the HTML appendix, its
+    tables as CSV and as one workbook, and (`pdf=True`) an A4 PDF beside the HTML.
 
     `prepare=False` skips the store update (the batch run prepares each store once, then
-    builds appendices in parallel against read-only stores).
+    builds appendices in parallel against read-only stores). Each finished chapter is logged
+    (logger ``smp_analysis.report.build``, level INFO).
     """
     import time
 
@@ -103,10 +111,22 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
                 f"The executed notebook with the error is kept at {target}; the previous "
                 "appendix (if any) was left untouched.") from None
         seconds[chapter.stem] = time.perf_counter() - start
+        log.info("%s: %s done in %.1f s (%d of %d chapters)", params.assessment, chapter.stem,
+                 seconds[chapter.stem], len(seconds), len(to_run))
         return target
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        ran = list(pool.map(run, chapters(notebooks_dir)))
+    to_run = chapters(notebooks_dir)
+    log.info("%s: running %s, %d at a time", params.assessment,
+             plural(len(to_run), "chapter"), max(1, workers))
+
+    # papermill changes the process's working directory around each run (cwd=); two runs in
+    # parallel threads can restore each other's, leaving the caller in notebooks/
+    here = os.getcwd()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            ran = list(pool.map(run, to_run))
+    finally:
+        os.chdir(here)
     # Every chapter succeeded: move them out of failed/ into executed/.
     shutil.rmtree(executed_dir, ignore_errors=True)
     executed_dir.mkdir(parents=True)
@@ -123,14 +143,42 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     finally:
         con.close()
     prov = provenance.collect(params, inputs, project_dir=PROJECT_DIR)
-    document = render(params, [(p.name, nbformat.read(p, as_version=4)) for p in executed],
-                      prov)
+    document = render_document(params, [(p.name, nbformat.read(p, as_version=4))
+                                         for p in executed], prov)
+    # tables first, so an HTML that links to them never appears without them
+    tables, workbook = export.write(document.tables, document.workbook, out_dir=out_dir,
+                                    assessment=params.assessment)
     html_path = out_dir / f"{params.assessment}.html"
-    write_text_atomic(html_path, document)
-    return AppendixResult(html_path, executed, seconds)
+    write_text_atomic(html_path, document.html)
+    pdf_path = write_appendix_pdf(html_path, params, synthetic=prov.synthetic) if pdf else None
+    return AppendixResult(html_path, executed, seconds, tables, workbook, pdf_path)
+
+
+def write_appendix_pdf(html_path: Path, params: AssessmentParams, *,
+                       synthetic: bool | None = None) -> Path:
+    """Print a written appendix to ``<assessment>.pdf`` beside it (A4, Chromium; see
+    :mod:`.pdf`). If printing fails, no PDF of an older build is left beside the new HTML."""
+    from .pdf import write_pdf
+
+    if synthetic is None:
+        con = store.connect(params.data.store, read_only=True)
+        try:
+            synthetic = bool(queries.input_files(con)["synthetic"].any())
+        finally:
+            con.close()
+    log.info("%s: printing the PDF", params.assessment)
+    pdf_path = Path(html_path).with_suffix(".pdf")
+    try:
+        write_pdf(html_path, pdf_path, partnership=params.partnership, title=params.title,
+                  synthetic_label=SYNTHETIC_LABEL if synthetic else "")
+    except Exception:
+        pdf_path.unlink(missing_ok=True)
+        raise
+    return pdf_path
 
 
 FRONT_MATTER = "00_"  # chapters named 00_* (the key findings) are not numbered
+CHAPTER_START = "smp-chapter-start"  # a cell tag; nbconvert writes it as class celltag_...
 SECTION = re.compile(r"^##(?!#)\s*")
 CHAPTER_HEADING = re.compile(r"^#(?!#)\s*(.*)$", re.MULTILINE)
 SECTION_HEADING = re.compile(r"^##(?!#)\s*(.*)$", re.MULTILINE)
@@ -162,6 +210,9 @@ def assemble(chapters: list[tuple[str, nbformat.NotebookNode]]) -> nbformat.Note
                 cell.outputs = [o for o in cell.outputs if _shows_something(o)]
             cells.append(cell)
         cells = _without_empty_sections(cells)
+        if cells:  # the print stylesheet starts each chapter on a new page
+            tags = cells[0].setdefault("metadata", {}).setdefault("tags", [])
+            cells[0].metadata.tags = [*tags, CHAPTER_START]
         if not name.startswith(FRONT_MATTER):
             number += 1
             _number(cells, number)
@@ -235,103 +286,17 @@ def _number(cells: list, chapter: int) -> None:
 
 def render(params: AssessmentParams, chapters: list[tuple[str, nbformat.NotebookNode]],
            prov: provenance.Provenance) -> str:
+    return render_document(params, chapters, prov).html
+
+
+def render_document(params: AssessmentParams, chapters: list[tuple[str, nbformat.NotebookNode]],
+                    prov: provenance.Provenance) -> Document:
     exporter = HTMLExporter(template_name="smp", extra_template_basedirs=[str(TEMPLATES_DIR)],
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
     merged = assemble(chapters)
     body, _ = exporter.from_notebook_node(merged)
-    return decorate(body, params, prov)
-
-
-def _slug(text: str, used: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
-    slug, i = base, 2
-    while slug in used:
-        slug, i = f"{base}-{i}", i + 1
-    used.add(slug)
-    return slug
-
-
-def decorate(body: str, params: AssessmentParams, prov: provenance.Provenance) -> str:
-    """Add the synthetic banner, cover page, table of contents and provenance section."""
-    soup = BeautifulSoup(body, "html.parser")
-    if soup.title is not None:
-        soup.title.string = neutralise(params.title)  # bs4 escapes it when serialising
-    main = soup.find("main")
-    for anchor in main.select("a.anchor-link"):
-        anchor.decompose()
-    used = {tag["id"] for tag in soup.find_all(id=True)}
-    headings = []
-    for tag in main.find_all(["h1", "h2"]):
-        if not tag.get("id"):
-            tag["id"] = _slug(tag.get_text(" ", strip=True), used)
-        headings.append(tag)
-    cover = BeautifulSoup(_cover_html(params, prov, headings), "html.parser")
-    main.insert(0, cover)
-    main.append(BeautifulSoup(_provenance_html(prov), "html.parser"))
-    if prov.synthetic:
-        banner = soup.new_tag("div", attrs={"class": "smp-synthetic-banner", "role": "note"})
-        banner.string = (f"{SYNTHETIC_LABEL}: this appendix was built from generated data and "
-                         "describes no real place or person.")
-        main.insert(0, banner)
-        footer = soup.new_tag("footer", attrs={"class": "smp-synthetic-banner"})
-        footer.string = SYNTHETIC_LABEL
-        main.append(footer)
-    return str(soup)
-
-
-def _cover_html(params: AssessmentParams, prov: provenance.Provenance, headings) -> str:
-    e = escape
-    toc = "".join(
-        f'<li class="toc-{h.name}"><a href="#{e(h["id"])}">{e(h.get_text(" ", strip=True))}</a></li>'
-        for h in headings)
-    data_note = SYNTHETIC_LABEL if prov.synthetic else "Police recorded crime (data.police.uk format)"
-    return f"""
-<section class="smp-cover" id="cover">
-  <h1>{e(params.title)}</h1>
-  <p>{e(params.partnership)}: Strategic Assessment data appendix</p>
-  <dl>
-    <dt>Focus area</dt><dd>{e(params.focus_area.name)} ({e(params.focus_area.code)})</dd>
-    <dt>Compared with</dt><dd>{e(params.comparison_area.name)}</dd>
-    <dt>Assessment period</dt><dd>{e(params.current.name)}</dd>
-    <dt>Compared period</dt><dd>{e(params.previous.name)}</dd>
-    <dt>Data</dt><dd>{e(data_note)}</dd>
-    <dt>Produced</dt><dd>{e(prov.run_at)} by smp-analysis {e(prov.packages.get("smp-analysis", ""))}</dd>
-    <dt>Code version</dt><dd>{e(prov.git_commit)}</dd>
-    <dt>Parameters file</dt><dd>{e(str(params.source_file.name if params.source_file else ""))}
-      (SHA-256 {e(prov.params_sha256[:16])}&hellip;)</dd>
-  </dl>
-  <p>Full provenance (every input file with its SHA-256, package versions, parameters) is in
-  <a href="#provenance">Provenance</a>.</p>
-</section>
-<nav class="smp-toc" id="contents" aria-label="Table of contents">
-  <h2>Contents</h2>
-  <ul>{toc}<li><a href="#provenance">Provenance</a></li></ul>
-</nav>"""
-
-
-def _provenance_html(prov: provenance.Provenance) -> str:
-    e = escape
-    inputs, totals = prov.input_rows()  # victim-level extracts' counts pass disclosure control
-    rows = "".join(
-        f"<tr><td>{e(str(r.kind))}</td><td>{e(Path(str(r.path)).name)}</td><td>{e(str(r.sha256))}</td>"
-        f"<td>{e(r.rows_read)}</td><td>{e(r.rows_loaded)}</td><td>{e(r.rows_quarantined)}</td></tr>"
-        for r in inputs.itertuples())
-    packages = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in prov.packages.items())
-    return f"""
-<section class="smp-provenance" id="provenance">
-  <h2>Provenance</h2>
-  <p>Run at {e(prov.run_at)}; code version {e(prov.git_commit)}.</p>
-  <h3>Parameters (SHA-256 {e(prov.params_sha256)})</h3>
-  <pre>{e(prov.params_yaml)}</pre>
-  <h3>Input files ({len(inputs)}; {e(totals)})</h3>
-  <details><summary>Show every input file and its SHA-256</summary>
-  <table><thead><tr><th>kind</th><th>file</th><th>SHA-256</th><th>rows read</th>
-  <th>rows loaded</th><th>rows quarantined</th></tr></thead><tbody>{rows}</tbody></table>
-  </details>
-  <h3>Package versions</h3>
-  <table><tbody>{packages}</tbody></table>
-</section>"""
+    return decorate_document(body, params, prov)
 
 
 def build_appendices(params_files: list[str | Path], *, out_dir: str | Path = PROJECT_DIR /

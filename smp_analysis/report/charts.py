@@ -24,13 +24,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from afcharts.af_colours import get_af_colours  # noqa: E402
 
 from ..periods import ReportingPeriod  # noqa: E402
 from .markup import SYNTHETIC_LABEL, Block, escape, neutralise  # noqa: E402
 
-PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6"]
-FOCUS_COLOUR = "#c55a11"
-OTHER_COLOUR = "#9dc3e6"
+# Government Analysis Function colours (afcharts; analysisfunction.civilservice.gov.uk,
+# "Data visualisation: colours"): the categorical palette for series, the focus pair (dark blue
+# against grey) to pick one area out of many, the duo pair for rises and falls.
+PALETTE = get_af_colours("categorical")  # dark blue, turquoise, dark pink, orange, grey, plum
+FOCUS_COLOUR, OTHER_COLOUR = get_af_colours("focus")  # #12436D, #BFBFBF
+RISE_COLOUR = get_af_colours("duo")[1]  # orange #F46A25
+FALL_COLOUR = get_af_colours("duo")[0]  # dark blue #12436D
+SHADE_COLOUR = get_af_colours("sequential")[4]  # light blue #ADD1F1, for bands and periods
+FLAG_COLOUR = get_af_colours("categorical")[2]  # dark pink #801650, for flagged months
 
 
 # The caption's opening; the appendix build numbers it: '<figcaption id="figure-4-1">Figure 4.1:'
@@ -67,10 +74,49 @@ def chart_text(text: object) -> str:
 
 
 def _theme() -> None:
-    sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE,
-                  rc={"figure.dpi": 100, "savefig.dpi": 110, "axes.titleweight": "bold",
-                      "font.family": "DejaVu Sans", "text.parse_math": False,
-                      "text.usetex": False})
+    """The Government Analysis Function chart style: afcharts' matplotlib style sheet
+    (sans-serif text, no top or right spines, light horizontal gridlines only, no legend
+    frame, the AF categorical palette; Analysis Function, "Data visualisation: charts",
+    analysisfunction.civilservice.gov.uk/policy-store/data-visualisation-charts/), plus what
+    the appendix needs: Arial or its metric twin Liberation Sans, mathtext off so text from
+    data draws literally, and a fixed resolution."""
+    sns.reset_orig()
+    plt.style.use("afcharts.afcharts")
+    plt.rcParams.update({
+        "font.family": "sans-serif", "font.sans-serif": ["Arial", "Liberation Sans", "DejaVu Sans"],
+        "font.size": 12, "axes.titlesize": 13, "axes.titleweight": "bold",
+        "axes.labelsize": 12, "xtick.labelsize": 11, "ytick.labelsize": 11,
+        "legend.fontsize": 11, "figure.dpi": 100, "savefig.dpi": 110,
+        "text.parse_math": False, "text.usetex": False})
+
+
+def _value_grid(ax, axis: str) -> None:
+    """Gridlines along the value axis only (horizontal bars: vertical lines)."""
+    ax.grid(False)
+    ax.grid(True, axis=axis, color="0.8", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if axis == "x":  # horizontal bars: the category axis needs no line, the value axis none
+        ax.spines["bottom"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+
+
+def label_line_ends(ax, lines: list[tuple[str, pd.Series, pd.Series, str]], *,
+                    min_gap: float = 0.06) -> None:
+    """Direct labels at the right-hand end of each line instead of a legend (Analysis
+    Function guidance), nudged apart vertically so they never overlap. `lines` are
+    ``(label, x, y, colour)``; labels are drawn as given (pass them through chart_text)."""
+    ends = [(label, x.iloc[-1], float(y.iloc[-1]), colour) for label, x, y, colour in lines
+            if len(x)]
+    if not ends:
+        return
+    low, high = ax.get_ylim()
+    gap = min_gap * (high - low)
+    placed: list[float] = []
+    for label, x, y, colour in sorted(ends, key=lambda e: e[2]):
+        target = y if not placed else max(y, placed[-1] + gap)
+        placed.append(target)
+        ax.annotate(label, xy=(x, target), xytext=(6, 0), textcoords="offset points",
+                    color=colour, fontsize=11, va="center", ha="left", annotation_clip=False)
 
 
 def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool) -> Figure:
@@ -92,18 +138,28 @@ def monthly_lines(frame: pd.DataFrame, *, series: str, value: str, title: str,
     """Monthly counts as lines, one per `series`, with the assessment period shaded."""
     _theme()
     fig, ax = plt.subplots(figsize=(9, 4))
+    lines = []
     for i, (name, part) in enumerate(frame.groupby(series, sort=False)):
-        ax.plot(part["month"], part[value], label=chart_text(name),
-                color=PALETTE[i % len(PALETTE)], lw=1.8)
-    ax.axvspan(pd.Timestamp(period.start), pd.Timestamp(period.end), color="#ffe699", alpha=0.5,
-               label="Assessment period")
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(part["month"], part[value], color=colour, lw=2)
+        lines.append((chart_text(name), part["month"], part[value], colour))
+    _mark_period(ax, period)
     ax.set_title(chart_text(title), loc="left")
     ax.set_ylabel(ylabel)
     ax.set_xlabel("")
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    label_line_ends(ax, lines)
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def _mark_period(ax, period: ReportingPeriod, *, alpha: float = 0.45) -> None:
+    """Shade the assessment period and label it inside the plot (no legend entry)."""
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    ax.axvspan(start, end, color=SHADE_COLOUR, alpha=alpha, lw=0)
+    ax.annotate("Assessment period", xy=(start, 0.0), xycoords=("data", "axes fraction"),
+                xytext=(3, 3), textcoords="offset points", va="bottom", ha="left", fontsize=10,
+                color="#3D3D3D")
 
 
 def change_bars(table: pd.DataFrame, *, title: str, caption: str, alt: str,
@@ -112,11 +168,12 @@ def change_bars(table: pd.DataFrame, *, title: str, caption: str, alt: str,
     _theme()
     data = table.sort_values("percent_change")
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(data) + 1.2))
-    colours = [FOCUS_COLOUR if v > 0 else PALETTE[0] for v in data["percent_change"]]
+    colours = [RISE_COLOUR if v > 0 else FALL_COLOUR for v in data["percent_change"]]
     ax.barh([chart_text(x) for x in data.index], data["percent_change"], color=colours)
-    ax.axvline(0, color="black", lw=0.8)
+    _value_grid(ax, "x")
+    ax.axvline(0, color="#3D3D3D", lw=0.8)
     ax.set_title(chart_text(title), loc="left")
-    ax.set_xlabel("% change on previous period")
+    ax.set_xlabel("% change on previous period (orange: rise, blue: fall)")
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
 
@@ -128,10 +185,14 @@ def rate_bars(table: pd.DataFrame, *, focus: str, reference: float, title: str, 
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(data) + 1.2))
     colours = [FOCUS_COLOUR if code == focus else OTHER_COLOUR for code in data.index]
     ax.barh([chart_text(x) for x in data[label]], data["rate_per_1000"], color=colours)
-    ax.axvline(reference, color="black", ls="--", lw=1, label=f"County rate ({reference:.1f})")
+    _value_grid(ax, "x")
+    ax.axvline(reference, color="#3D3D3D", ls="--", lw=1.2)
+    ax.annotate(f"County rate ({reference:.1f})", xy=(reference, 0), xycoords=("data",
+                "axes fraction"), xytext=(4, 4), textcoords="offset points", fontsize=10,
+                color="#3D3D3D", ha="left", va="bottom",
+                bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"})
     ax.set_title(chart_text(title), loc="left")
     ax.set_xlabel("Offences per 1,000 residents")
-    ax.legend(loc="lower right", frameon=True)
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
 
@@ -143,14 +204,15 @@ def monthly_with_flags(series: pd.DataFrame, flagged: pd.DataFrame, *, value: st
     fig, ax = plt.subplots(figsize=(9, 3.8))
     for i, (force, part) in enumerate(series.groupby("force", sort=True)):
         part = part.sort_values("month")
-        ax.plot(part["month"], part[value], color=PALETTE[i % len(PALETTE)], lw=1.4, label=chart_text(force))
+        ax.plot(part["month"], part[value], color=PALETTE[i % len(PALETTE)], lw=1.6,
+                label=chart_text(force))
         marks = part[part["month"].isin(flagged.loc[flagged["force"] == force, "month"])]
-        ax.scatter(marks["month"], marks[value], s=80, facecolors="none", edgecolors="#c00000",
+        ax.scatter(marks["month"], marks[value], s=80, facecolors="none", edgecolors=FLAG_COLOUR,
                    linewidths=2, zorder=3, label="Flagged month" if i == 0 else None)
-    ax.set_title(chart_text(title), loc="left")
+    ax.set_title(chart_text(title), loc="left", pad=28)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="lower left", frameon=True)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, borderaxespad=0.2)
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
 
@@ -165,15 +227,15 @@ def expected_grid(history: pd.DataFrame, *, period: ReportingPeriod, title: str,
                              squeeze=False)
     for ax, crime_type in zip(axes.flat, types, strict=False):
         part = history[history["crime_type"] == crime_type].sort_values("month")
-        ax.fill_between(part["month"], 0, part["upperbound"], color=OTHER_COLOUR, alpha=0.35,
-                        step="mid", label="Up to upper bound")
+        ax.fill_between(part["month"], 0, part["upperbound"], color=SHADE_COLOUR, alpha=0.6,
+                        step="mid", lw=0, label="Up to upper bound")
         ax.plot(part["month"], part["expected"], color=PALETTE[0], ls="--", lw=1.2,
                 label="Anticipated")
-        ax.plot(part["month"], part["observed"], color="black", lw=1.4, label="Actual")
+        ax.plot(part["month"], part["observed"], color="#0b0c0c", lw=1.4, label="Actual")
         hot = part[part["exceeds"]]
-        ax.scatter(hot["month"], hot["observed"], color="#c00000", s=22, zorder=3,
+        ax.scatter(hot["month"], hot["observed"], color=RISE_COLOUR, s=22, zorder=3,
                    label="Above upper bound")
-        ax.axvline(pd.Timestamp(period.start), color="#7f7f7f", lw=0.8)
+        ax.axvline(pd.Timestamp(period.start), color="#3D3D3D", lw=0.8)
         ax.set_title(chart_text(crime_type), fontsize=9, loc="left")
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
@@ -197,12 +259,16 @@ def ward_rate_bars(shown: pd.DataFrame, *, title: str, caption: str, alt: str,
     visible["rate"] = visible["Repeat incident rate"].str.rstrip("%").astype(float)
     visible = visible.sort_values("rate")
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(visible) + 1.2))
-    ax.barh([chart_text(w) for w in visible["Ward"]], visible["rate"], color=PALETTE[0])
+    ax.barh([chart_text(w) for w in visible["Ward"]], visible["rate"], color=FOCUS_COLOUR)
+    _value_grid(ax, "x")
     if total["Repeat incident rate"] != "–":
         overall = float(total["Repeat incident rate"].rstrip("%"))
-        ax.axvline(overall, color=FOCUS_COLOUR, ls="--", lw=1.2,
-                   label=chart_text(f"{total['Ward']} ({overall:.1f}%)"))
-        ax.legend(loc="lower right")
+        ax.axvline(overall, color=RISE_COLOUR, ls="--", lw=1.5)
+        ax.annotate(chart_text(f"{total['Ward']} ({overall:.1f}%)"), xy=(overall, 0),
+                    xycoords=("data", "axes fraction"), xytext=(4, 4),
+                    textcoords="offset points", fontsize=10, color="#3D3D3D", ha="left",
+                    va="bottom", bbox={"boxstyle": "square,pad=0.15", "fc": "white",
+                                       "ec": "none"})
     ax.set_xlabel("Repeat incidents as % of incidents")
     ax.set_title(chart_text(title), loc="left")
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
@@ -272,19 +338,18 @@ def recording_chart(series: pd.DataFrame, *, change_date, period: ReportingPerio
     practice (with the uplift's interval shaded), the change date marked."""
     _theme()
     fig, ax = plt.subplots(figsize=(9, 3.8))
-    ax.plot(series["month"], series["observed"], color="black", lw=1.4, label="Recorded")
-    ax.plot(series["month"], series["adjusted"], color=PALETTE[0], lw=1.4, ls="--",
+    ax.plot(series["month"], series["observed"], color="#0b0c0c", lw=1.6, label="Recorded")
+    ax.plot(series["month"], series["adjusted"], color=PALETTE[0], lw=1.6, ls="--",
             label="Adjusted to the old recording practice")
     ax.fill_between(series["month"], series["adjusted_low"], series["adjusted_high"],
-                    color=OTHER_COLOUR, alpha=0.4, label="95% interval of the uplift")
-    ax.axvline(pd.Timestamp(change_date), color=FOCUS_COLOUR, lw=1.2,
-               label="Recording change")
-    ax.axvspan(pd.Timestamp(period.start), pd.Timestamp(period.end), color="#ffe699", alpha=0.4,
-               label="Assessment period")
-    ax.set_title(chart_text(title), loc="left")
+                    color=SHADE_COLOUR, alpha=0.6, lw=0, label="95% interval of the uplift")
+    ax.axvline(pd.Timestamp(change_date), color=RISE_COLOUR, lw=1.5, label="Recording change")
+    _mark_period(ax, period, alpha=0.3)
+    ax.set_title(chart_text(title), loc="left", pad=48)
     ax.set_ylabel("Offences per month")
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=10,
+              borderaxespad=0.2)
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
 

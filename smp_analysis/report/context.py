@@ -19,10 +19,15 @@ import duckdb
 import pandas as pd
 
 from .. import store
+from ..errors import ParamsError, StoreError
 from ..params import AssessmentParams, load_params
 from ..periods import ReportingPeriod
 from ..store import queries
+from ..store.lock import lock_conflict
 from .markup import EMPTY, SYNTHETIC_LABEL, Block, Notice
+
+# where `make demo-data` writes the synthetic county the shipped params/*.yaml read
+DEMO_DATA = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 
 class Assessment:
@@ -35,8 +40,33 @@ class Assessment:
 
     @classmethod
     def open(cls, params_file: str | Path) -> Assessment:
-        params = load_params(params_file)
-        return cls(params, store.connect(params.data.store, read_only=True))
+        """Read `params_file` and open its store read-only (so any number of notebooks and
+        appendix builds can read it at once). Raises :class:`NotReady`, one sentence saying
+        what to run, when the data or the store do not exist yet or a writer holds the store."""
+        try:
+            params = load_params(params_file)
+        except ParamsError as exc:
+            if not _inputs_missing(exc):
+                raise
+            params = load_params(params_file, check_files=False)
+            if not _reads_demo_data(params):
+                raise  # the user's own files: the list says which are missing
+            raise NotReady(_not_built_sentence(params, "its input files do not exist yet")) \
+                from None
+        path = Path(params.data.store)
+        if not path.exists():
+            raise NotReady(_not_built_sentence(params, f"its store {path.name} has not been "
+                                               "built yet"))
+        try:
+            con = store.connect(path, read_only=True)
+        except (duckdb.Error, StoreError) as exc:
+            holder = lock_conflict(exc)
+            if holder is None:
+                raise
+            raise NotReady(f"The store {path.name} is being updated by another process "
+                           f"({holder.describe()}); run this cell again when it has "
+                           "finished.") from None
+        return cls(params, con)
 
     # ------------------------------------------------------------------ who, where, when
     @property
@@ -114,6 +144,40 @@ class Assessment:
         if key not in self._results:
             self._results[key] = compute()
         return self._results[key]
+
+
+class NotReady(RuntimeError):
+    """The assessment cannot be opened yet; the message says, in one sentence, what to run.
+
+    In a notebook the sentence is shown alone, without a traceback (IPython calls
+    ``_render_traceback_``)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+def _inputs_missing(exc: ParamsError) -> bool:
+    """True when every problem is an input file or folder that does not exist (a fresh clone
+    before the demo data are written), not a mistake in the params file."""
+    return bool(exc.problems) and all("file or folder not found" in p.message
+                                      for p in exc.problems)
+
+
+def _not_built_sentence(params: AssessmentParams, why: str) -> str:
+    name = params.source_file.name if params.source_file else "assessment"
+    if _reads_demo_data(params):
+        run = ("`make demo-store` in the project folder (or `make appendix`, which also builds "
+               "the appendices)")
+    else:
+        shown = params.source_file.as_posix() if params.source_file else "PARAMS.yaml"
+        run = f"`smp appendix --params {shown}`"
+    return f"{name} cannot be opened because {why}: run {run}, then run this cell again."
+
+
+def _reads_demo_data(params: AssessmentParams) -> bool:
+    """True when the params read the synthetic demo county that `make` writes to data/demo."""
+    inputs = list(params.data.police_uk)
+    return bool(inputs) and all(Path(p).resolve().is_relative_to(DEMO_DATA) for p in inputs)
 
 
 def topic(compute):

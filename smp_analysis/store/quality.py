@@ -39,9 +39,10 @@ def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "force": repeated["force"], "month": repeated["month"],
         "kind": ["Crime ID in more than one month" if a else "repeated Crime ID"
                  for a in repeated["across_months"]],
-        "detail": [(f"{i:,} Crime ID(s) also published in an earlier month ({r:,} rows; kept, "
-                    "so the crime counts in both months)") if a else
-                   f"{i:,} Crime ID(s) appear on {r:,} rows with different details (kept)"
+        "detail": [(f"{_n(i, 'Crime ID')} also published in an earlier month ({_n(r, 'row')}; "
+                    "kept, so the crime counts in both months)") if a else
+                   f"{_n(i, 'Crime ID')} {'appears' if i == 1 else 'appear'} on {_n(r, 'row')} "
+                   "with different details (kept)"
                    for i, r, a in zip(repeated["ids"], repeated["rows"],
                                       repeated["across_months"], strict=True)]},
         columns=ANOMALY_COLUMNS))
@@ -49,7 +50,7 @@ def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     parts.append(pd.DataFrame({
         "force": quarantined["force"], "month": quarantined["month"],
         "kind": "rows quarantined",
-        "detail": [f"{n:,} row(s): {reason}" for n, reason in
+        "detail": [f"{_n(n, 'row')}: {reason}" for n, reason in
                    zip(quarantined["rows"], quarantined["reason"], strict=True)]},
         columns=ANOMALY_COLUMNS))
     result = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
@@ -81,3 +82,8 @@ def anomalies_json(frame: pd.DataFrame) -> list[dict]:
     return [{"force": str(r.force), "month": pd.Timestamp(r.month).strftime("%Y-%m")
              if pd.notna(r.month) else None, "kind": r.kind, "detail": r.detail}
             for r in frame.itertuples()]
+
+
+def _n(n: int, word: str) -> str:
+    """'1 row', '2 rows' (the store does not import the report layer's words)."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"

@@ -19,7 +19,7 @@ from ..report.context import Assessment, TopicResult, topic
 from ..report.disclosure import VICTIM_LEVEL_KINDS
 from ..report.markup import Block, Prose
 from ..report.tables import Table, table
-from ..report.words import count, join
+from ..report.words import count, join, plural
 from ..store import quality, queries
 
 
@@ -47,7 +47,7 @@ class DataQuality(TopicResult):
         return charts.monthly_with_flags(
             self.force_monthly, flagged, value="crimes",
             title="Recorded crime per month (excluding ASB), whole force",
-            caption="Monthly recorded crime for each force in the data store; red rings mark "
+            caption="Monthly recorded crime for each force in the data store; rings mark "
                     "months whose volume is implausibly low or high against neighbouring "
                     "months.",
             alt=f"Line chart of monthly recorded crime excluding anti-social behaviour for "
@@ -89,7 +89,7 @@ class DataQuality(TopicResult):
                     "records.")
         touching = anomalies[anomalies["month"].between(pd.Timestamp(self.previous.start),
                                                         pd.Timestamp(self.current.end))]
-        text = (f"The checks made {count(len(anomalies))} finding(s) across the whole data "
+        text = (f"The checks made {plural(len(anomalies), 'finding')} across the whole data "
                 f"store; {count(len(touching))} concern the two periods compared here "
                 f"({self.previous.name} and {self.current.name}).")
         volume = touching[touching["kind"].str.startswith(("implausibly", "missing"))]

@@ -19,7 +19,7 @@ from ..report import charts
 from ..report.context import Assessment, TopicResult, topic, when_available
 from ..report.markup import Block, Prose
 from ..report.tables import Table, table
-from ..report.words import count, join, percent, vs_expected
+from ..report.words import count, join, percent, plural, vs_expected
 from ..store import queries
 
 HISTORY_YEARS = 3
@@ -62,7 +62,7 @@ class Expected(TopicResult):
             self.history, period=self.current,
             title=f"{self.area}: actual and anticipated monthly volumes",
             caption="Monthly actual volumes (black) against anticipated volumes (dashed), with "
-                    "the band up to the upper bound shaded and months above it in red; the grey "
+                    "the band up to the upper bound shaded and months above it in orange; the grey "
                     "line marks the start of the assessment period.",
             alt=self._alt_text(), synthetic=self.synthetic)
 
@@ -99,8 +99,8 @@ class Expected(TopicResult):
     def _method_note(self) -> str:
         volumes, options = self.volumes, self.options
         years = max(volumes.years_used.values()) if volumes.years_used else 0
-        text = (f"Anticipated volumes use {METHOD_NAMES[volumes.method]}, with {years} year(s) "
-                f"of history; the upper bound is the one-sided "
+        text = (f"Anticipated volumes use {METHOD_NAMES[volumes.method]}, with "
+                f"{plural(years, 'year')} of history; the upper bound is the one-sided "
                 f"{100 * (1 - options.alpha):.0f}% limit.")
         for exclusion in options.baseline_exclusions:
             text += (f" {exclusion.start:%B %Y} to {exclusion.end:%B %Y} are left out of the "
@@ -146,7 +146,7 @@ class Expected(TopicResult):
         for crime_type, part in self.history.groupby("crime_type", sort=False):
             parts.append(f"{crime_type}: {count(part['observed'].sum())} actual against "
                          f"{count(round(part['expected'].sum()))} anticipated, "
-                         f"{int(part['exceeds'].sum())} month(s) above the upper bound")
+                         f"{plural(int(part['exceeds'].sum()), 'month')} above the upper bound")
         return (f"Small-multiple line charts, one per crime category, of monthly actual and "
                 f"anticipated volumes in {self.area} with the upper bound shaded. "
                 + "; ".join(parts) + ".")

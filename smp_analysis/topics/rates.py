@@ -47,7 +47,8 @@ class Rates(TopicResult):
             self.districts, focus=self.area_code, reference=self.rank.pooled_rate_per_1000,
             title=f"Recorded crime per 1,000 residents, {self.current.name}",
             caption=f"Recorded crime per 1,000 residents by district of {self.comparison}; "
-                    f"{self.area} in orange, the county rate dashed.",
+                    f"{self.area} in dark blue, the other districts in grey, the county rate "
+                    "dashed.",
             alt=_rates_alt_text(self.districts, self.area, self.rank.pooled_rate_per_1000),
             synthetic=self.synthetic)
 
