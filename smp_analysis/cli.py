@@ -25,12 +25,50 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _check_params(args: argparse.Namespace) -> int:
+    """Validate every file (all problems of all files reported), then report coverage: the
+    usable months of both periods and of the history, from the store brought up to date with
+    the file's inputs (``--no-ingest``: from the store as it is). Exit 1 when any file is
+    invalid or has a period without a usable month."""
+    from . import store
+    from .errors import InputError
     from .params import load_params
+    from .pipeline import prepare_store
+    from .report.context import Assessment
 
+    failed = 0
     for path in args.params:
-        params = load_params(path)
-        print(f"{path}: OK ({params.title}; {params.current.name})")
-    return 0
+        try:
+            params = load_params(path)
+        except InputError as exc:
+            print(f"{path}: INVALID\n{exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{path}: parameters OK ({params.title}; {params.current.name})")
+        try:
+            if not args.no_ingest:
+                prepare_store(params, progress=sys.stderr.isatty())
+            elif not Path(params.data.store).exists():
+                print(f"  coverage: the store {params.data.store} does not exist yet (run "
+                      "without --no-ingest, or `smp appendix`, to build it)")
+                continue
+            con = store.connect(params.data.store, read_only=True)
+            try:
+                lines, problems = Assessment(params, con).coverage_report()
+            finally:
+                con.close()
+        except Exception as exc:  # noqa: BLE001 - one file's problem never hides the others
+            lines, problems = [], [str(exc).strip() or type(exc).__name__]
+        for line in lines:
+            print(f"  {line}")
+        for problem in problems:
+            print(f"  PROBLEM: {problem}", file=sys.stderr)
+        if problems:
+            print(f"{path}: FAILED ({len(problems)} problem(s))", file=sys.stderr)
+            failed += 1
+    if failed:
+        print(f"smp: {failed} of {len(args.params)} params file(s) failed the check",
+              file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -91,19 +129,21 @@ def _ingest_victims(args: argparse.Namespace) -> int:
 
 
 def _appendix(args: argparse.Namespace) -> int:
-    from .report.build import build_appendices, build_appendix
+    """Build every params file's appendix; one failure never stops the others. Ends with a
+    table of built and failed appendices (with the reason); exit 1 if any failed."""
+    from .report.build import build_appendices, outcomes_table
 
     start = time.perf_counter()
-    if len(args.params) == 1:
-        results = [build_appendix(args.params[0], out_dir=args.out.resolve(),
-                                  progress=sys.stderr.isatty())]
-    else:
-        results = build_appendices(args.params, out_dir=args.out.resolve(), workers=args.workers,
-                                   progress=sys.stderr.isatty())
-    for result in results:
-        print(f"Appendix written to {result.html}")
-    print(f"{len(results)} appendix(es) in {time.perf_counter() - start:.1f} s")
-    return 0
+    outcomes = build_appendices(args.params, out_dir=args.out.resolve(), workers=args.workers,
+                                progress=sys.stderr.isatty())
+    for outcome in outcomes:
+        if outcome.ok:
+            print(f"Appendix written to {outcome.html}")
+        else:
+            print(f"smp: {outcome.params_file}: {outcome.error}", file=sys.stderr)
+    print(outcomes_table(outcomes))
+    print(f"{len(outcomes)} params file(s) in {time.perf_counter() - start:.1f} s")
+    return 0 if all(o.ok for o in outcomes) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,8 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", default=20151, type=int)
     demo.set_defaults(func=_demo_data)
 
-    check = sub.add_parser("check-params", help="validate params YAML files")
+    check = sub.add_parser("check-params", help="validate params YAML files and report the "
+                           "months with usable data")
     check.add_argument("params", nargs="+", type=Path)
+    check.add_argument("--no-ingest", action="store_true",
+                       help="report coverage from the store as it is, without loading inputs")
     check.set_defaults(func=_check_params)
 
     ingest = sub.add_parser("ingest", help="load input files into the store")

@@ -141,6 +141,9 @@ class Options(_Strict):
     crimes_only: bool = Field(False, description="repeat measures on crimes only")
     recording_changes: list[RecordingChange] = Field(
         default_factory=list, description="recording-practice changes to adjust trends for")
+    max_population_age_years: int = Field(
+        3, ge=0, le=20, description="a population estimate more than this many years older "
+        "than the assessment period is shown with a caveat")
 
 
 class AssessmentParams(_Strict):

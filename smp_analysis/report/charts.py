@@ -120,14 +120,16 @@ def change_bars(table: pd.DataFrame, *, title: str, caption: str, alt: str,
 
 
 def rate_bars(table: pd.DataFrame, *, focus: str, reference: float, title: str, caption: str,
-              alt: str, synthetic: bool, label: str = "area_name") -> Figure:
+              alt: str, synthetic: bool, label: str = "area_name",
+              reference_label: str = "County rate") -> Figure:
     """Rates per 1,000 by area, the focus area highlighted, the pooled rate as a line."""
     _theme()
     data = table.sort_values("rate_per_1000")
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(data) + 1.2))
     colours = [FOCUS_COLOUR if code == focus else OTHER_COLOUR for code in data.index]
     ax.barh([chart_text(x) for x in data[label]], data["rate_per_1000"], color=colours)
-    ax.axvline(reference, color="black", ls="--", lw=1, label=f"County rate ({reference:.1f})")
+    ax.axvline(reference, color="black", ls="--", lw=1,
+               label=f"{chart_text(reference_label)} ({reference:.1f})")
     ax.set_title(chart_text(title), loc="left")
     ax.set_xlabel("Offences per 1,000 residents")
     ax.legend(loc="lower right", frameon=True)
