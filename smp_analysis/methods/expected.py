@@ -153,7 +153,8 @@ def _notes(years_used: dict, years: int, period: ReportingPeriod, excluded: pd.P
     fewer = {y for y in years_used.values() if y < years}
     for b in sorted(fewer):
         names = [n for n, y in years_used.items() if y == b]
-        which = "every category" if len(names) == len(years_used) else ", ".join(names)
+        which = "every category" if len(names) == len(years_used) else _join(
+            [n.lower() for n in names])
         if b == 0:
             notes.append(f"Less than one year of usable history exists before "
                          f"{period.first_month:%B %Y} for {which}, so no anticipated volume is "
@@ -171,6 +172,10 @@ def _notes(years_used: dict, years: int, period: ReportingPeriod, excluded: pd.P
                      "baselines (never counted as zero): "
                      + ", ".join(f"{m:%B %Y}" for m in dropped.sort_values()) + ".")
     return notes
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _farrington(wide: pd.DataFrame, first: int, b: int, excluded: pd.PeriodIndex,

@@ -157,6 +157,8 @@ def assemble(chapters: list[tuple[str, nbformat.NotebookNode]]) -> nbformat.Note
             if tags & {"parameters", "injected-parameters", "remove-cell"}:
                 continue
             cell = copy.deepcopy(cell)
+            if "id" in cell:  # unique across the joined chapters (nbformat 4.5 cell ids)
+                cell["id"] = f"{Path(name).stem[:40]}-{len(cells)}"
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if _shows_something(o)]
             cells.append(cell)

@@ -264,8 +264,8 @@ def _series_labels(sa: Assessment, period: ReportingPeriod) -> tuple[dict, dict,
             shortened.setdefault(start, []).append(label)
     notes = []
     for start, names in sorted(shortened.items()):
-        notes.append(f"data.police.uk changed its crime categories in {start:%B %Y}, so the "
-                     f"baselines of {join(sorted(n.lower() for n in names))} start then: "
+        notes.append(f"Because data.police.uk changed its crime categories in {start:%B %Y}, "
+                     f"the baselines of {join(sorted(n.lower() for n in names))} start then: "
                      "earlier months counted different offences under these names.")
     grouped = sorted({g for t, g in labels.items() if g != t})
     if grouped:
@@ -273,14 +273,23 @@ def _series_labels(sa: Assessment, period: ReportingPeriod) -> tuple[dict, dict,
                      "year before the period, too recent for a baseline after it, so the "
                      "categories it redefined are compared as harmonised groups that mean the "
                      "same on both sides of it: " + "; ".join(grouped) + ".")
-    return labels, starts, [n[0].upper() + n[1:] for n in notes]
+    return labels, starts, notes
+
+
+def _all_months(sa: Assessment) -> tuple:
+    """The focus area's monthly counts from the first stored month to the period's end (one
+    query, shared by every period and method)."""
+    def query():
+        first, _ = queries.data_span(sa.con)
+        return first, sa.monthly(start=first, end=sa.current.end, area_codes=[sa.focus_code])
+    return sa.cached(("expected", "all months"), query)
 
 
 def _volumes(sa: Assessment, period: ReportingPeriod, method: str
              ) -> tuple[ExpectedVolumes, list[str]]:
     """Actual vs anticipated volumes by crime type (and total crime) for the focus area."""
-    first, _ = queries.data_span(sa.con)
-    monthly = sa.monthly(start=first, end=period.end, area_codes=[sa.focus_code])
+    first, monthly = _all_months(sa)
+    monthly = monthly[monthly["month"] <= pd.Timestamp(period.end)]
     labels, starts, notes = _series_labels(sa, period)
     if labels:
         monthly = monthly.assign(crime_type=monthly["crime_type"].map(labels).fillna(

@@ -58,8 +58,8 @@ class Overview(TopicResult):
             f"This chapter compares {self.current.name} with {self.previous.name}, for all "
             "police recorded crime, the two Home Office groups (victim-based crime and other "
             "crimes against society) and anti-social behaviour. The test asks whether a change "
-            "is larger than the usual variation from year to year, allowing for how much "
-            "monthly counts of crime vary.")
+            f"is larger than {_usual(self.current)}, allowing for how much monthly counts of "
+            "crime vary.")
 
     def summary(self) -> Block:
         opening = (f"Figures for {self.area} cover {self.current.name}, compared with "
@@ -124,10 +124,10 @@ class Overview(TopicResult):
                     f"{_usable_scope(comparison)}.")
             return f"{text} {comparison.caveat()}" if with_caveat else text
         sentence = change_sentence(subject, _result(row), noun=noun)
-        scope = _row_scope(row, comparison)
+        scope = row["scope"]
         if scope:
             sentence = sentence[:-1] + f", {scope}."
-        verdict = _verdict(row)
+        verdict = _verdict(row, _usual(self.current))
         if not verdict and with_caveat:
             verdict = comparison.caveat() or self._why_untested(row)
         return f"{sentence} {verdict}".rstrip()
@@ -139,7 +139,7 @@ class Overview(TopicResult):
         tested = rows["p_value"].notna()
         if not tested.any():
             return ""
-        text = ("'Larger than the usual variation from year to year' allows for how much each "
+        text = (f"'Larger than {_usual(self.current)}' allows for how much each "
                 "series' monthly counts vary (their over-dispersion, estimated from up to "
                 f"{plural(self.history_years, 'year')} before the assessment period)")
         if tested.sum() > 1:
@@ -204,9 +204,9 @@ def compute(sa: Assessment) -> Overview:
     notes = []
     grouped = [label for label, members in type_rows.items() if len(members) > 1]
     if grouped:
-        notes.append(f"data.police.uk changed its crime categories in "
-                     f"{join([c.name for c in span])}, within the periods compared, so the types "
-                     "it redefined are compared as harmonised groups that mean the same on both "
+        notes.append(f"Because data.police.uk changed its crime categories in "
+                     f"{join([c.name for c in span])}, within the periods compared, the types it "
+                     "redefined are compared as harmonised groups that mean the same on both "
                      "sides: " + "; ".join(grouped) + ".")
     straddled = [label for label, members in group_rows.items()
                  if any(c.affects(members) for c in span)]
@@ -246,10 +246,10 @@ def _changes(rows: dict, *, sa: Assessment, wide: pd.DataFrame, comparison: Like
     excluded = set(sa.baseline_excluded)
     for label, members in rows.items():
         columns = [t for t in members if t in wide.columns]
-        pairs = comparison
+        pairs, after = comparison, None
         for change in span:
             if change.affects(members):
-                pairs = pairs.after(change.month)
+                pairs, after = pairs.after(change.month), change
         series = wide[columns].sum(axis=1, min_count=1) if columns else wide.iloc[:, 0] * 0
         current[label] = int(series.reindex(pairs.current_months).sum())
         previous[label] = int(series.reindex(pairs.previous_months).sum())
@@ -258,23 +258,37 @@ def _changes(rows: dict, *, sa: Assessment, wide: pd.DataFrame, comparison: Like
         past[past.index.isin(excluded)] = math.nan
         if start is not None:
             past[past.index < start] = math.nan
+        scope = "" if pairs.complete else (
+            f"comparing the {plural(pairs.n, 'month')} after the category change of "
+            f"{after.name}" if after is not None else
+            f"comparing the {plural(pairs.n, 'month')} with complete data in "
+            f"{'both years' if pairs.of == 12 else 'both periods'}")
         untested = ""
-        try:
-            fit = fit_dispersion(past)
-            phi, df = fit.dispersion, fit.df
-        except TooLittleHistory as exc:
-            phi, df = math.nan, math.inf
-            untested = (f"No verdict is given on {label.lower()}: {exc} before "
-                        f"{sa.current.first_month:%B %Y}.")
+        phi, df = math.nan, math.inf
         if not pairs.enough:
-            phi = math.nan
-            untested = untested or ""
+            if after is not None and pairs.n:
+                untested = (f"No verdict is given on {label.lower()}: only {pairs.n} of the "
+                            f"{pairs.of} months follow the category change of {after.name}, "
+                            f"fewer than the {pairs.minimum} needed.")
+        else:
+            try:
+                fit = fit_dispersion(past)
+                phi, df = fit.dispersion, fit.df
+            except TooLittleHistory as exc:
+                untested = (f"No verdict is given on {label.lower()}: {exc} before "
+                            f"{sa.current.first_month:%B %Y}.")
         phis[label], dfs[label] = phi, df
-        meta[label] = {"months": pairs.n, "of": pairs.of, "untested": untested,
+        meta[label] = {"months": pairs.n, "of": pairs.of, "untested": untested, "scope": scope,
                        "current_all": int(series.reindex(sa.current.months).sum())}
     table = change_table(pd.Series(current), pd.Series(previous), alpha=sa.options.alpha,
                          dispersion=phis, dispersion_df=dfs, adjust="bh")
     return table.join(pd.DataFrame.from_dict(meta, orient="index"))
+
+
+def _usual(period: ReportingPeriod) -> str:
+    """'the usual variation from year to year' for a year, else '... between periods'."""
+    return ("the usual variation from year to year" if period.n_months == 12
+            else "the usual variation between periods of this length")
 
 
 def _noun(label) -> str:
@@ -288,21 +302,14 @@ def _usable_scope(comparison: LikeForLike) -> str:
     return f" (the {plural(current.n_usable, 'month')} with usable data)"
 
 
-def _row_scope(row: pd.Series, comparison: LikeForLike) -> str:
-    if row["months"] == row["of"]:
-        return ""
-    both = "both years" if row["of"] == 12 else "both periods"
-    return f"comparing the {plural(int(row['months']), 'month')} with complete data in {both}"
-
-
-def _verdict(row: pd.Series) -> str:
+def _verdict(row: pd.Series, usual: str) -> str:
     if pd.isna(row["p_value"]):
         return ""
     p = p_value(row["p_adjusted"])
     if row["significant"]:
-        return f"This change is larger than the usual variation from year to year ({p})."
-    return (f"A change of this size is within the usual variation from year to year ({p}), so "
-            "it should not be read as a real shift.")
+        return f"This change is larger than {usual} ({p})."
+    return (f"A change of this size is within {usual} ({p}), so it should not be read as a "
+            "real shift.")
 
 
 def _monthly_by_group(sa: Assessment, wide: pd.DataFrame, years: int
@@ -326,8 +333,9 @@ def _monthly_by_group(sa: Assessment, wide: pd.DataFrame, years: int
     grouped["group"] = pd.Categorical(grouped["group"], categories=GROUP_ORDER, ordered=True)
     note = ""
     if cut:
-        note = (f"{join([label for label, _ in cut])} start in {cut[0][1]:%B %Y}, when "
-                "data.police.uk changed its crime categories and moved offences between them.")
+        note = (f"The lines for {join([label.lower() for label, _ in cut])} start in "
+                f"{cut[0][1]:%B %Y}, when data.police.uk changed its crime categories and moved "
+                "offences between them.")
     return grouped.sort_values(["group", "month"]).reset_index(drop=True), note
 
 
@@ -355,8 +363,7 @@ def _largest_changes_sentence(changes: pd.DataFrame, *, n: int = 3) -> str:
         if changes["p_value"].isna().all():
             return ("No crime type is tested: there are too few comparable months or too little "
                     "history (see above).")
-        return ("No individual crime type changed by more than the usual variation from year "
-                "to year.")
+        return "No individual crime type changed by more than the usual variation."
     rises = clear[clear["change"] > 0].sort_values("change", ascending=False).head(n)
     falls = clear[clear["change"] < 0].sort_values("change").head(n)
     parts = []
