@@ -169,3 +169,16 @@ def test_crime_layer_false_alarm_rate_on_null_series():
     assert result.checks == 2400 and result.years_used["s0"] == 5
     assert result.monthly["exceeds"].mean() <= 0.05 + 0.013
     assert result.chance_flags == pytest.approx(0.05 * 2400)
+
+
+def test_seasonal_mean_with_a_missing_month_in_its_only_year():
+    """One year of history with a month missing: that month has no anticipated value and the
+    others are last year's values (never 0 or NaN for every row)."""
+    values = [10.0, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]
+    data = _tidy({"X": values + values}, "2020-01")
+    gap = data[data["month"] != pd.Timestamp("2020-03-01")]
+    r = expected_volumes(gap, period=YEAR_2021, method="seasonal_mean", years=5)
+    expected = r.monthly["expected"].to_numpy()
+    assert np.isnan(expected[2]) and r.monthly["status"].iloc[2] == "no baseline"
+    np.testing.assert_allclose(np.delete(expected, 2), np.delete(values, 2))
+    assert r.annual.loc[0, "months"] == 11

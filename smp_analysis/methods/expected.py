@@ -226,7 +226,9 @@ def _seasonal_mean(wide: pd.DataFrame, first: int, b: int, excluded: pd.PeriodIn
         warnings.simplefilter("ignore", RuntimeWarning)  # a calendar month with no data at all
         month_means = np.nanmean(blocks, axis=0)  # month-of-period x type
         filled = np.where(np.isnan(blocks), month_means[None, ...], blocks)
-        totals = filled.sum(axis=1)  # year x type (year 0 = oldest)
+        # a calendar month without data in any baseline year has no mean: it is left out of
+        # every year's total (so the scale compares like with like) and has no expected value
+        totals = np.nansum(filled, axis=1)  # year x type (year 0 = oldest)
         scale = totals[-1] / totals.mean(axis=0)
         expected = month_means * scale[None, :]
         resid = np.where(np.isnan(blocks), 0.0, (blocks - month_means[None, ...]) ** 2
