@@ -12,7 +12,8 @@ using the seasonality of crimes during the past 5 year period". Two methods:
   calibrated (:data:`NOMINAL_ALPHA`, by years of history) so that on null simulated series
   like the demo's (seasonal, negative binomial with dispersion 2 to 10, trends of -5% to +3% a
   year; ``benchmarks/null_simulation.py``) at most alpha = 5% of month-series fall above it by
-  chance; Farrington's original settings put 7.6% to 8.9% there. :data:`FALSE_ALARM_RATE`
+  chance (measured 2.2% to 4.6%); Farrington's original settings put 6.3% to 13.4% there.
+  :data:`FALSE_ALARM_RATE`
   holds the measured worst rate for each number of years, from which a chapter states how many
   flags chance alone would produce.
 * ``seasonal_mean``: for each month, the mean of the same calendar month in the b previous years,

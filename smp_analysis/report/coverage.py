@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .words import count, join, plural
+from .words import join, plural
 
 MIN_COMPARED_SHARE = 0.75
 NO_DATA = "no data"
@@ -230,22 +230,19 @@ class LikeForLike:
             return (f"Only {self.n} of the {self.of} months have complete data in "
                     f"{self._both()} (at least {self.minimum} are needed), so no verdict is "
                     f"given on whether the change is more than the usual variation: {why}.")
-        left = self.of - self.n
         bad_previous = [p for p in self.previous.months if not self.previous.is_usable(p)]
         bad_current = [c for c in self.current.months if not self.current.is_usable(c)]
-        if left == 1 and len(bad_previous) + len(bad_current) == 1:
+        opening = (f"The comparison covers the {plural(self.n, 'month')} with complete data in "
+                   f"{self._both()}")
+        if len(bad_previous) + len(bad_current) == 1:
             month = (bad_previous or bad_current)[0]
             source = self.previous if bad_previous else self.current
-            other = (self.current_for(month) if bad_previous else self.previous_for(month))
-            it = f"{month:%B %Y}"
-            return (f"The comparison covers the {plural(self.n, 'month')} with complete data "
-                    f"in {self._both()}: {source.why([month])}, so it and {other:%B %Y} are "
-                    "left out." if other is not None else
-                    f"The comparison covers the {plural(self.n, 'month')} with complete data "
-                    f"in {self._both()}: {it} is left out.")
-        return (f"The comparison covers the {plural(self.n, 'month')} with complete data in "
-                f"{self._both()}; {count(left)} calendar month(s) are left out of both "
-                f"periods: {why}.")
+            other = self.current_for(month) if bad_previous else self.previous_for(month)
+            if other is not None:
+                return (f"{opening}: {source.why([month])}, so it and {other:%B %Y} are left "
+                        "out.")
+        return (f"{opening}; {plural(self.of - self.n, 'calendar month')} "
+                f"{'is' if self.of - self.n == 1 else 'are'} left out of both periods: {why}.")
 
     def current_for(self, previous_month: pd.Period) -> pd.Period | None:
         """The assessment-period month paired with `previous_month` (None if none)."""

@@ -103,7 +103,8 @@ class DataQuality(TopicResult):
         touching = anomalies[anomalies["month"].between(pd.Timestamp(self.previous.start),
                                                         pd.Timestamp(self.current.end))]
         text = (f"The checks made {count(len(anomalies))} finding(s) in the data of "
-                f"{join(list(self.forces))}; {count(len(touching))} concern the two periods "
+                f"{join(list(self.forces))}; {count(len(touching))} "
+                f"{'concerns' if len(touching) == 1 else 'concern'} the two periods "
                 "compared here "
                 f"({self.previous.name} and {self.current.name}).")
         volume = touching[touching["kind"].str.startswith(("implausibly", "missing"))]

@@ -32,7 +32,7 @@ from ..periods import ReportingPeriod
 from ..report import charts
 from ..report.context import Assessment, TopicResult, topic
 from ..report.coverage import LikeForLike
-from ..report.markup import Block, Blocks, Bullets, Prose
+from ..report.markup import EMPTY, Block, Blocks, Bullets, Prose
 from ..report.tables import Table, table
 from ..report.words import capitalise, change_sentence, count, join, p_value, percent, plural
 
@@ -93,10 +93,8 @@ class Overview(TopicResult):
         return self._table(self.types, f"{self.area}, change by crime type",
                            label="Crime type")
 
-    def types_figure(self) -> charts.Figure:
+    def types_figure(self) -> Block:
         if self.comparison.no_previous_data or self.comparison.n == 0:
-            from ..report.markup import EMPTY
-
             return EMPTY
         types = self.types.dropna(subset=["percent_change"])
         return charts.change_bars(
