@@ -13,9 +13,8 @@ using the seasonality of crimes during the past 5 year period". Two methods:
   like the demo's (seasonal, negative binomial with dispersion 2 to 10, trends of -5% to +3% a
   year; ``benchmarks/null_simulation.py``) at most alpha = 5% of month-series fall above it by
   chance (measured 2.2% to 4.6%); Farrington's original settings put 6.3% to 13.4% there.
-  :data:`FALSE_ALARM_RATE`
-  holds the measured worst rate for each number of years, from which a chapter states how many
-  flags chance alone would produce.
+  :data:`FALSE_ALARM_RATE` holds the rate a chapter assumes for each number of years (5%, which
+  the measured rates stay under) when it states how many flags chance alone would produce.
 * ``seasonal_mean``: for each month, the mean of the same calendar month in the b previous years,
   scaled by the recent trend: multiplied by (total of the 12 months before the assessment
   period) / (mean of the b 12-month totals before it). That is, last year's level distributed by
@@ -54,9 +53,9 @@ CRIME_LAYER = dict(w=W_MONTHLY, no_periods=10, threshold_method="muan", reweight
                    weights_threshold=2.58, trend=True, p_threshold_trend=0.05,
                    past_weeks_not_included=W_MONTHLY, limit54=(0, 4))
 # Per years of history b: the seasonal factor's levels and the nominal tail probability of the
-# bound for alpha = 0.05 (scaled in proportion for other alphas), and the worst false-alarm
-# rate per month-series measured with them across dispersions 2-10 (benchmarks/
-# null_simulation.py). With one year, ten levels would leave two residual degrees of freedom
+# bound for alpha = 0.05 (scaled in proportion for other alphas), and the false-alarm rate per
+# month-series a chapter assumes (the measured rates across dispersions 2-10 stay under it:
+# benchmarks/null_simulation.py). With one year, ten levels would leave two residual degrees of freedom
 # (the false-alarm rate then exceeds 5% at any level); two levels (the reference months and the
 # rest of the year) leave ten, and count seasonal swings as variation: a cautious bound.
 NO_PERIODS = {1: 2, 2: 10, 3: 10, 4: 10, 5: 10}
