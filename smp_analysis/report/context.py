@@ -128,9 +128,17 @@ class Assessment:
             codes = [c.code for c in self.comparison_codes]
         frame = queries.districts(self.con, area.police_force, codes)
         if self.focus_code not in set(frame["area_code"]):
+            if codes is not None:
+                raise ValueError(f"focus area {self.focus_code} is not among "
+                                 "comparison_area.districts; add it to the list")
+            lookup = queries.lookup_districts(self.con).set_index("area_code")
+            force = lookup["police_force"].get(self.focus_code)
+            where = ("assigns it to no police force" if force is None or pd.isna(force)
+                     else f"assigns it to {force!r}")
             raise ValueError(
                 f"focus area {self.focus_code} is not a district of police force "
-                f"{self.params.comparison_area.police_force!r} in the LSOA lookup")
+                f"{area.police_force!r} in the LSOA lookup (the lookup {where}); list the "
+                "comparison districts, including the focus area, in comparison_area.districts")
         return frame.set_index("area_code")
 
     @cached_property
