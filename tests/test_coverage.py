@@ -191,3 +191,19 @@ def test_district_codes(code, name, expected, words):
     r = resolve_district(code, name, LOOKUP)
     assert r.code == expected
     assert (r.message is None) if words is None else (words in r.message)
+
+
+def test_check_params_reports_every_file(demo_params, tmp_path, capsys):
+    """Every file is checked and reported; a bad one does not hide the others; exit 1."""
+    from smp_analysis.cli import main
+
+    fresh = tmp_path / "fresh.yaml"
+    fresh.write_text(demo_params.read_text().replace(
+        str(demo_params.parent / "store.duckdb"), str(tmp_path / "not-built.duckdb")))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("assessment: 1\n")
+    assert main(["check-params", str(bad), str(fresh), "--no-ingest"]) == 1
+    out, err = capsys.readouterr()
+    assert "bad.yaml: INVALID" in err and "required key is missing" in err
+    assert "fresh.yaml: parameters OK" in out and "does not exist yet" in out
+    assert "1 of 2 params file(s) failed the check" in err

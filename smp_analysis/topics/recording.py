@@ -246,7 +246,16 @@ def _adjustments(sa: Assessment, change: RecordingChange, first, last, areas: li
 
 
 def _usable_run(window: pd.Series, usable: set, point: pd.Period) -> pd.Series | None:
-    """The run of consecutive usable months of `window` that contains the change month."""
+    """The run of consecutive usable months of `window` that contains the change month.
+
+    >>> months = pd.period_range("2014-01", periods=6, freq="M")
+    >>> window = pd.Series(range(6), index=months)
+    >>> usable = set(months) - {pd.Period("2014-02", "M")}
+    >>> [str(m) for m in _usable_run(window, usable, pd.Period("2014-04", "M")).index]
+    ['2014-03', '2014-04', '2014-05', '2014-06']
+    >>> _usable_run(window, usable, pd.Period("2014-02", "M")) is None
+    True
+    """
     if point not in usable or point not in window.index:
         return None
     months = list(window.index)
