@@ -110,13 +110,23 @@ class Expected(TopicResult):
         chosen, other = self.volumes, self.other
         if other is None:
             return EMPTY
-        merged = chosen.annual.merge(other.annual, on="crime_type", suffixes=("_a", "_b"))
+        both = chosen.monthly.merge(other.monthly, on=["crime_type", "month"],
+                                    suffixes=("_a", "_b"))
+        both = both[(both["status_a"] == "ok") & (both["status_b"] == "ok")]
+        sums = both.groupby("crime_type", sort=False).agg(
+            observed=("observed_a", "sum"), expected_a=("expected_a", "sum"),
+            expected_b=("expected_b", "sum"), months=("month", "size"))
+        sums = sums.reindex([t for t in chosen.annual["crime_type"] if t in sums.index])
         view = pd.DataFrame({
-            "Category": merged["crime_type"], "Actual": merged["observed_a"],
-            f"Anticipated ({chosen.method})": merged["expected_a"].round(),
-            f"Anticipated ({other.method})": merged["expected_b"].round()})
-        return table(view, "Anticipated volumes for the year under both methods"
-                     + self._months_caption(), counts=tuple(view.columns[1:]))
+            "Category": sums.index, "Actual": sums["observed"].to_numpy(),
+            f"Anticipated ({chosen.method})": sums["expected_a"].round().to_numpy(),
+            f"Anticipated ({other.method})": sums["expected_b"].round().to_numpy()})
+        months = set(sums["months"])
+        scope = ("" if months == {self.current.n_months} else
+                 " (over the months where both methods have a value and the data are usable: "
+                 + ", ".join(sorted({f"{m} of {self.current.n_months}" for m in months})) + ")")
+        return table(view, "Anticipated volumes for the year under both methods" + scope,
+                     counts=tuple(view.columns[1:]))
 
     def headlines(self) -> list[str]:
         if self.missing:
