@@ -26,11 +26,9 @@ result = overview.compute(sa)
 
 # %% [markdown]
 # # Overview of recorded crime and anti-social behaviour
-#
-# This chapter compares the assessment period with the twelve months before it, for all
-# police recorded crime, the two Home Office groups (victim-based crime and other crimes
-# against society) and anti-social behaviour. The test asks whether a change is larger than
-# the year-to-year variation that chance alone would produce.
+
+# %%
+display(result.intro())
 
 # %%
 display(result.summary())

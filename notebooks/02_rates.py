@@ -25,11 +25,10 @@ display(sa.notice())
 result = rates.compute(sa)
 
 # %% [markdown]
-# # Crime rates compared with the county
-#
-# Rates per 1,000 residents allow districts of different sizes to be compared. The county
-# rate is all offences in the county divided by all its residents (not the average of the
-# district rates). Rank 1 is the highest rate.
+# # Crime rates compared with other districts
+
+# %%
+display(result.intro())
 
 # %%
 display(result.summary())

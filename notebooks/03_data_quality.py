@@ -31,7 +31,8 @@ result = data_quality.compute(sa)
 # file was checked before any figure in this appendix was calculated: rows that break the
 # published format are set aside (quarantined) rather than silently dropped, and each force's
 # monthly series is checked for missing months and for volumes far from the neighbouring
-# months.
+# months or the same months of earlier years. Months found missing or incomplete are left out
+# of every comparison and baseline in this appendix, which says so where it matters.
 
 # %%
 display(result.summary())

@@ -26,12 +26,9 @@ result = expected.compute(sa)
 
 # %% [markdown]
 # # Actual compared with anticipated volumes
-#
-# Each month's recorded crime is compared with the volume anticipated from the same time of
-# year in the previous five years (the Farrington method used in public-health surveillance,
-# which allows for seasonality, a trend where there is a clear one, and past unusual months).
-# A month is marked when its count is above the upper bound: higher than chance variation
-# around the anticipated volume would explain.
+
+# %%
+display(result.intro())
 
 # %%
 display(result.summary())
@@ -43,7 +40,7 @@ display(result.annual_table())
 display(result.figure())
 
 # %% [markdown]
-# ## Months above the upper bound
+# ## Months above the expected range
 
 # %%
 display(result.exceedance_table())

@@ -26,6 +26,14 @@ from .cli_help import (  # noqa: F401 - the exit codes are part of the CLI's int
     _HelpFormatter,
     _version,
 )
+from .cli_store import (
+    _ingest,
+    _ingest_indicators,
+    _ingest_victims,
+    _keygen,
+    _store_check,
+    _store_repair,
+)
 from .report.words import plural
 
 
@@ -43,192 +51,60 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _check_params(args: argparse.Namespace) -> int:
-    from .params import load_params
-
-    for path in args.params:
-        params = load_params(path)
-        print(f"{path}: OK ({params.title}; {params.current.name})")
-    return 0
-
-
-def _ingest(args: argparse.Namespace) -> int:
-    from . import store
-    from .store import ingest, quality
-
-    missing = [str(p) for p in args.paths if not (Path(p).exists() or Path(p).is_symlink())]
-    if missing:
-        print(f"smp: not found: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    con = store.connect(args.store)
-    try:
-        report = ingest.ingest_police_uk(con, args.paths, progress=sys.stderr.isatty())
-        anomalies = quality.refresh(con)
-    finally:
-        con.close()
-    _print_ingest(report)
-    if len(anomalies):
-        print(f"\n{plural(len(anomalies), 'data-quality finding')}:")
-        for r in anomalies.itertuples():
-            month = f"{r.month:%Y-%m}" if r.month == r.month else "-"
-            print(f"  {r.force} {month} {r.kind}: {r.detail}")
-    document = {**report.to_json(), "anomalies": quality.anomalies_json(anomalies)}
-    _write_ingest_report(Path(args.store), document)
-    if report.failed:
-        print(f"smp: {plural(len(report.failed), 'file')} could not be loaded (see above); the others "
-              "were loaded", file=sys.stderr)
-    return 1 if report.failed else 0
-
-
-def _print_ingest(report) -> None:
-    """The ingest table, then what replaced what, what was skipped and why, and errors."""
-    listed = [f for f in report.files if f.status != "skipped"]
-    width = max((len(Path(f.path).name) for f in listed), default=4)
-    print(f"{'file':<{width}}  {'status':<10} {'read':>9} {'loaded':>9} {'quarantined':>11}")
-    for f in listed:
-        print(f"{Path(f.path).name:<{width}}  {f.status:<10} {f.rows_read:>9,} "
-              f"{f.rows_loaded:>9,} {f.rows_quarantined:>11,}")
-    totals = report.totals()
-    print(f"{'total in store':<{width}}  {'':<10} {totals['rows_read']:>9,} "
-          f"{totals['rows_loaded']:>9,} {totals['rows_quarantined']:>11,}")
-    if report.replacements:
-        print("\nOne force-month is stored from one file, the newer (later modification time):")
-        for r in report.replacements:
-            print(f"  {r.force} {r.month}: kept {r.kept}; replaced {r.replaced} "
-                  f"({r.rows_replaced:,} rows); {r.why}")
-    repaired = [f for f in report.files if f.note and f.status == "repaired"]
-    if repaired:
-        print("\nRepaired:")
-        for f in repaired:
-            print(f"  {f.path}: {f.note}")
-    notes = [f for f in report.files if f.note and f.status in ("duplicate", "superseded")]
-    if notes:
-        print("\nNot loaded again:")
-        for f in notes:
-            print(f"  {f.path}: {f.status}: {f.note}")
-    if report.skipped:
-        print("\nSkipped (not police.uk street-level files):")
-        for f in report.skipped:
-            print(f"  {f.path}: {f.note}")
-    for f in report.failed:
-        error = f.error or ""
-        print(f"ERROR {error if error.startswith(f.path) else f'{f.path}: {error}'}",
-              file=sys.stderr)
-
-
-def _write_ingest_report(store_path: Path, document: dict) -> None:
-    from .atomic import write_text_atomic
-
-    report_path = store_path.with_name("ingest-report.json")
-    try:
-        write_text_atomic(report_path, json.dumps(document, indent=2) + "\n")
-    except OSError as exc:
-        print(f"smp: warning: the ingest report could not be written to {report_path} "
-              f"({exc.strerror or exc}); the store itself was updated", file=sys.stderr)
-        return
-    print(f"Ingest report written to {report_path}")
-
-
-def _ingest_victims(args: argparse.Namespace) -> int:
-    from . import store
-    from .pseudonymise import load_key
-    from .store import ingest
-
-    key = load_key(args.key_file)
-    con = store.connect(args.store)
-    try:
-        outcome = ingest.load_victim_extract(con, args.kind, args.path, key)
-    finally:
-        con.close()
-    print(f"{Path(outcome.path).name}: {outcome.status}; {plural(outcome.rows_read, 'row')} "
-          f"read, {outcome.rows_loaded:,} loaded, {outcome.rows_quarantined:,} quarantined")
-    for reason, n in sorted(outcome.reasons.items()):
-        print(f"  {plural(n, 'row')}: {reason}")
-    return 0
-
-
-def _keygen(args: argparse.Namespace) -> int:
-    from .pseudonymise import write_key_file
-
-    path = write_key_file(args.out)
-    print(f"New random pseudonymisation key written to {path} (readable by you only).\n"
-          "Name it in params (data.pseudonym_key_file) or export it as SMP_PSEUDONYM_KEY. Keep "
-          "it out of the repository and back it up: without it, new extracts cannot be linked "
-          "to the pseudonyms already stored. Use one key per store unless the stores are meant "
-          "to be linked (the same key gives the same person the same pseudonym).")
-    return 0
-
-
-def _store_check(args: argparse.Namespace) -> int:
-    from .store import health
-
-    findings = health.check(args.store)
-    for finding in findings:
-        print(f"{finding.level}: {finding.message}")
-    problems = [f for f in findings if f.level == "problem"]
-    if problems:
-        print(f"smp: {plural(len(problems), 'problem')} in the store {args.store}; `smp store repair "
-              f"--store {args.store}` repairs what can be repaired", file=sys.stderr)
-        return 1
-    print(f"The store {args.store} is consistent.")
-    return 0
-
-
-def _store_repair(args: argparse.Namespace) -> int:
-    from .store import health
-
-    report = health.repair(args.store)
-    if not report.files and not report.replacements:
-        print(f"Nothing to repair in {args.store}.")
-        return 0
-    _print_ingest(report)
-    if report.failed:
-        print(f"smp: {plural(len(report.failed), 'file')} could not be repaired (see above)",
-              file=sys.stderr)
-        return 1
-    return 0
-def _ingest_indicators(args: argparse.Namespace) -> int:
+    """Validate every file (all problems of all files reported), then report coverage: the
+    usable months of both periods and of the history, from the store brought up to date with
+    the file's inputs (``--no-ingest``: from the store as it is). Exit 1 when any file is
+    invalid or has a period without a usable month."""
     from . import store
     from .errors import InputError
-    from .store import indicators as indicator_store
+    from .params import load_params
+    from .pipeline import prepare_store
+    from .report.context import Assessment
 
-    missing = [str(p) for p in args.paths if not Path(p).is_file()]
-    if missing:
-        print(f"smp: not found: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    failed = 0
-    con = store.connect(args.store)
-    try:
-        for path in args.paths:
-            try:
-                outcome = indicator_store.load_indicators(con, path)
-            except InputError as exc:
-                indicator_store.record_indicator_failure(con, path, str(exc))
-                print(f"ERROR {exc}", file=sys.stderr)
-                failed += 1
+    failed = invalid = 0
+    for path in _expand_globs(args.params):
+        try:
+            params = load_params(path)
+        except InputError as exc:
+            print(f"smp: {path}: INVALID\n{exc}", file=sys.stderr)
+            invalid += 1
+            continue
+        print(f"{path}: parameters OK ({params.title}; {params.current.name})")
+        try:
+            if not args.no_ingest:
+                prepare_store(params, progress=sys.stderr.isatty())
+            elif not Path(params.data.store).exists():
+                print(f"  coverage: the store {params.data.store} does not exist yet (run "
+                      "without --no-ingest, or `smp appendix`, to build it)")
                 continue
-            print(f"{Path(outcome.path).name}: {outcome.status}; {outcome.rows_read:,} rows "
-                  f"read, {outcome.rows_loaded:,} loaded, {outcome.rows_quarantined:,} "
-                  "quarantined" + (f" ({outcome.error})" if outcome.error else ""))
-            rows = con.execute(
-                "SELECT q.line, q.\"column\", q.reason FROM quarantine q JOIN source_files s "
-                "USING (file_id) WHERE s.path = ? AND s.kind = 'indicators' ORDER BY q.line",
-                [outcome.path]).fetchall()
-            for line, column, reason in rows[:50]:
-                print(f"  line {line}" + (f", column '{column}'" if column else "")
-                      + f": {reason}")
-            if len(rows) > 50:
-                print(f"  ... and {len(rows) - 50} more")
-    finally:
-        con.close()
-    if failed:
-        print(f"smp: {plural(failed, 'file')} could not be loaded (see above)", file=sys.stderr)
-    return 1 if failed else 0
+            con = store.connect(params.data.store, read_only=True)
+            try:
+                lines, problems = Assessment(params, con).coverage_report()
+            finally:
+                con.close()
+        except Exception as exc:  # noqa: BLE001 - one file's problem never hides the others
+            lines, problems = [], [str(exc).strip() or type(exc).__name__]
+        for line in lines:
+            print(f"  {line}")
+        for problem in problems:
+            print(f"  PROBLEM: {problem}", file=sys.stderr)
+        if problems:
+            print(f"{path}: FAILED ({plural(len(problems), 'problem')})", file=sys.stderr)
+            failed += 1
+    if failed or invalid:
+        print(f"smp: {failed + invalid} of {plural(len(args.params), 'params file')} failed the "
+              "check", file=sys.stderr)
+    # invalid parameters are bad input (exit 2); a period without usable data is a failed step
+    return EXIT_INPUT if invalid else EXIT_FAILED if failed else EXIT_OK
 
 
 def _appendix(args: argparse.Namespace) -> int:
+    """Build every params file's appendix. One params file: its chapters' progress, then the
+    files written. Several: one failure never stops the others; the run ends with a table of
+    built and failed appendices (with the reason) and exits 1 if any failed."""
     from .params import load_params
     from .pipeline import prepare_store
-    from .report.build import build_appendices, build_appendix
+    from .report.build import build_appendices, build_appendix, outcomes_table
 
     start = time.perf_counter()
     _show_progress()
@@ -252,20 +128,28 @@ def _appendix(args: argparse.Namespace) -> int:
     if len(args.params) == 1:
         results = [build_appendix(args.params[0], out_dir=args.out.resolve(),
                                   progress=sys.stderr.isatty(), pdf=want_pdf)]
+        failed = []
     else:
-        results = build_appendices(args.params, out_dir=args.out.resolve(), workers=args.workers,
-                                   progress=sys.stderr.isatty())
+        outcomes = build_appendices(args.params, out_dir=args.out.resolve(),
+                                    workers=args.workers, progress=sys.stderr.isatty())
+        built = [o for o in outcomes if o.ok]
+        results = [o.result for o in built]
         if want_pdf:
-            results = _add_pdfs(args.params, results)
+            results = _add_pdfs([o.params_file for o in built], results)
+        failed = [o for o in outcomes if not o.ok]
     for result in results:
         print(f"Appendix written to {result.html}")
         for label, path in (("PDF", result.pdf), ("Tables (workbook)", result.workbook),
                             ("Tables (CSV)", result.tables)):
             if path is not None:
                 print(f"  {label}: {path}")
-    print(f"{plural(len(results), 'appendix', 'appendices')} in "
-          f"{time.perf_counter() - start:.1f} s")
-    return EXIT_OK
+    if len(args.params) > 1:
+        for outcome in failed:
+            print(f"smp: {outcome.params_file}: {outcome.error}", file=sys.stderr)
+        print(outcomes_table(outcomes))
+    print(f"{plural(len(results), 'appendix', 'appendices')} built of "
+          f"{plural(len(args.params), 'params file')} in {time.perf_counter() - start:.1f} s")
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _expand_globs(paths: list[Path]) -> list[Path]:
@@ -371,9 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
                            "forces, 325 districts, five years (~30 M rows, ~6 GB)")
     demo.set_defaults(func=_demo_data)
 
-    check = command("check-params", "validate params YAML files",
-                    "  smp check-params params/2023-24.yaml params/2022-23.yaml")
+    check = command("check-params", "validate params YAML files and report the months with "
+                    "usable data", "  smp check-params params/2023-24.yaml params/2022-23.yaml\n"
+                    "  smp check-params params/*.yaml --no-ingest")
     check.add_argument("params", nargs="+", type=Path, help="params files to check")
+    check.add_argument("--no-ingest", action="store_true",
+                       help="report coverage from the store as it is, without loading inputs")
     check.set_defaults(func=_check_params)
 
     ingest = command("ingest", "load input files into the store",

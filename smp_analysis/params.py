@@ -227,6 +227,9 @@ class Options(_Strict):
     top_fraction: float = Field(0.1, gt=0, le=0.5,
                                 description="share of areas in the 'top' group (hotspots)")
     trend_years: int = Field(5, ge=3, le=10, description="years in the multi-year trends")
+    max_population_age_years: int = Field(
+        3, ge=0, le=20, description="a population estimate more than this many years older "
+        "than the assessment period is shown with a caveat")
 
     @field_validator("suppression_threshold", mode="before")
     @classmethod

@@ -123,8 +123,8 @@ def test_failed_chapter_keeps_previous_report_and_the_failed_notebook(
 
 def test_data_quality_chapter_reports_the_demo_defects(soup):
     text = soup.get_text(" ", strip=True)
-    assert re.search(r"built from 192 police\.uk files holding [\d,]+ rows: [\d,]+ were loaded "
-                     r"and 5 were quarantined", text)
+    assert re.search(r"uses 192 police\.uk files of Kent Police holding [\d,]+ rows: [\d,]+ "
+                     r"were loaded and 5 were quarantined", text)
     findings = soup.find("caption", string=re.compile("Data-quality findings")).find_parent("table")
     rows = [tr.get_text(" ", strip=True) for tr in findings.select("tbody tr")]
     assert any("Jun 2011" in r and "implausibly low volume" in r for r in rows)

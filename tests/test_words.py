@@ -7,7 +7,7 @@ import pandas as pd
 from smp_analysis.methods.change import change_table, compare_counts
 from smp_analysis.methods.rates import rank_area
 from smp_analysis.report import words
-from smp_analysis.topics.overview import _change_lines, _largest_changes_sentence
+from smp_analysis.topics.overview import Overview, _largest_changes_sentence
 from smp_analysis.topics.rates import rank_sentence
 
 
@@ -36,20 +36,40 @@ def test_rank_sentence_matches_the_seed_style():
     assert "is the lowest of the 4 districts" in lowest and "below the T rate" in lowest
 
 
+def _overview(table: pd.DataFrame) -> Overview:
+    import datetime as dt
+
+    from smp_analysis.periods import ReportingPeriod
+    from smp_analysis.report.coverage import LikeForLike, month_coverage
+
+    current = ReportingPeriod(dt.date(2023, 4, 1), dt.date(2024, 3, 31))
+    previous = current.preceding()
+    months = previous.months.union(current.months)
+    coverage = pd.DataFrame({"force": "F", "month": months.to_timestamp(), "has_data": True,
+                             "incomplete": False, "reason": None})
+    pair = LikeForLike.pair(month_coverage(coverage, ("F",), current.months, current.name),
+                            month_coverage(coverage, ("F",), previous.months, previous.name))
+    table = table.assign(months=12, of=12, scope="", untested="", current_all=table["current"])
+    return Overview(area="Testshire", current=current, previous=previous, comparison=pair,
+                    groups=table, types=table, monthly=pd.DataFrame(), history_years=5)
+
+
 def test_change_lines_use_incidents_for_asb():
     t = change_table(pd.Series({"Anti-social behaviour": 120, "Burglary": 80}),
                      pd.Series({"Anti-social behaviour": 100, "Burglary": 100}))
-    lines = _change_lines(t)
+    result = _overview(t)
+    lines = result._lines(result.groups)
     assert lines[0].startswith("Anti-social behaviour rose by 20.0% (20 more incidents)")
     assert lines[1].startswith("Burglary fell by 20.0% (20 fewer offences)")
+    assert "the usual variation from year to year" in lines[1]
 
 
 def test_largest_changes_lists_only_clear_changes():
     t = change_table(pd.Series({"Burglary": 300, "Robbery": 11, "Drugs": 100}),
                      pd.Series({"Burglary": 200, "Robbery": 10, "Drugs": 160}))
     assert _largest_changes_sentence(t) == (
-        "The largest clear rises were in burglary (100 more); "
-        "the largest clear falls were in drugs (60 fewer).")
+        "The largest rises beyond the usual variation were in burglary (100 more); "
+        "the largest falls beyond the usual variation were in drugs (60 fewer).")
 
 
 def test_plurals_are_written_out():

@@ -31,6 +31,9 @@ import numpy as np
 import pandas as pd
 
 ANOMALY_COLUMNS = ["force", "month", "kind", "detail"]
+COVERAGE_COLUMNS = ["force", "month", "rows", "has_data", "incomplete", "reason"]
+# Findings that make a month incomplete: nothing was published, or too little was.
+INCOMPLETE_KINDS = ("missing month", "implausibly low volume", "unusual ASB volume (low)")
 
 
 def missing_months(series: pd.DataFrame) -> pd.DataFrame:
@@ -171,3 +174,40 @@ def share_anomalies(frame: pd.DataFrame, *, numerator: str, denominator: str, ki
                        f" of {int(r[denominator]):,}) {what}"}
             for _, r in flagged.iterrows()]
     return pd.DataFrame(rows, columns=ANOMALY_COLUMNS)
+
+
+def coverage_table(force_monthly: pd.DataFrame, anomalies: pd.DataFrame) -> pd.DataFrame:
+    """Per force and month from its first to its last published month: ``rows``, ``has_data``,
+    ``incomplete`` (missing, or a volume finding in :data:`INCOMPLETE_KINDS`) and ``reason``.
+
+    >>> monthly = pd.DataFrame({"force": "F", "rows": [900, 300, 950],
+    ...     "month": pd.to_datetime(["2018-10-01", "2018-11-01", "2019-01-01"])})
+    >>> found = pd.DataFrame({"force": ["F"], "month": pd.to_datetime(["2018-11-01"]),
+    ...     "kind": ["implausibly low volume"], "detail": ["300, 67% below the 900 expected"]})
+    >>> coverage_table(monthly, found)[["has_data", "incomplete"]].to_numpy().tolist()
+    [[True, False], [True, True], [False, True], [True, False]]
+    """
+    flags = anomalies[anomalies["kind"].isin(INCOMPLETE_KINDS)] if len(anomalies) else anomalies
+    reasons: dict = {}
+    for r in flags.itertuples():
+        if r.kind == "missing month":
+            continue  # said below, from the coverage itself
+        reasons.setdefault((r.force, pd.Period(r.month, "M")), []).append(
+            f"marked incomplete by the data-quality check ({r.kind}: {r.detail})")
+    rows = []
+    for force, part in force_monthly.groupby("force", sort=True):
+        have = part[part["rows"] > 0]
+        if have.empty:
+            continue
+        counts = dict(zip(pd.PeriodIndex(pd.to_datetime(have["month"]), freq="M"),
+                          have["rows"].astype("int64"), strict=True))
+        for month in pd.period_range(min(counts), max(counts), freq="M"):
+            has_data = month in counts
+            found = reasons.get((force, month), [])
+            reason = "; ".join(found) if found else None
+            if not has_data:
+                reason = "no data: the force published no file for this month"
+            rows.append({"force": force, "month": month.to_timestamp(),
+                         "rows": int(counts.get(month, 0)), "has_data": has_data,
+                         "incomplete": (not has_data) or bool(found), "reason": reason})
+    return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)

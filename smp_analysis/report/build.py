@@ -139,7 +139,11 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
 
     con = store.connect(params.data.store, read_only=True)
     try:
-        inputs = queries.input_files(con)
+        from .context import Assessment
+
+        sa = Assessment(params, con)
+        inputs = provenance.scoped_inputs(con, params, list(dict.fromkeys(
+            (*sa.forces, *sa.comparison_forces))))
     finally:
         con.close()
     prov = provenance.collect(params, inputs, project_dir=PROJECT_DIR)
@@ -299,45 +303,130 @@ def render_document(params: AssessmentParams, chapters: list[tuple[str, nbformat
     return decorate_document(body, params, prov)
 
 
+@dataclass(frozen=True)
+class AppendixOutcome:
+    """One appendix of a batch: built (``result``) or failed (``error``, the reason)."""
+
+    params_file: Path
+    assessment: str | None = None
+    result: AppendixResult | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+    @property
+    def html(self) -> Path | None:
+        return self.result.html if self.result is not None else None
+
+    @property
+    def executed(self) -> list[Path]:
+        return self.result.executed if self.result is not None else []
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        return self.result.seconds if self.result is not None else {}
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, AppendixError | RuntimeError | ValueError | OSError) else \
+        f"{type(exc).__name__}: {text}"
+
+
 def build_appendices(params_files: list[str | Path], *, out_dir: str | Path = PROJECT_DIR /
                      "reports", notebooks_dir: Path = NOTEBOOKS_DIR, workers: int = 2,
-                     progress: bool = False) -> list[AppendixResult]:
+                     progress: bool = False) -> list[AppendixOutcome]:
     """Build many appendices (e.g. every partnership of a county, or several years).
 
-    Each distinct store is brought up to date once, in turn (DuckDB allows one writer); the
-    appendices are then built in parallel by a dask.distributed LocalCluster of `workers`
-    processes, each running its chapters one at a time. A failure in one appendix is raised
-    after the others have finished, so they are not lost.
+    Every params file is validated first; a bad one is reported and the others go on. Each
+    valid file's inputs are then brought into its store in turn (DuckDB allows one writer;
+    ingest is incremental, so files shared by several params cost only their hashing), and
+    the appendices are built one after the other (`workers` <= 1) or in parallel by a
+    dask.distributed LocalCluster of `workers` processes. One failing appendix never stops the
+    others: the result has one :class:`AppendixOutcome` per params file, in order, saying what
+    was built and why anything failed.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
-    from tqdm.auto import tqdm
+    from ..errors import InputError
 
     files = [Path(p).resolve() for p in params_files]
     out_dir = Path(out_dir).resolve()  # workers' current directory may differ
-    all_params = [load_params(p) for p in files]
-    prepared: set[Path] = set()
-    for params in all_params:
-        store_path = Path(params.data.store).resolve()
-        if store_path not in prepared:
+    outcomes: dict[int, AppendixOutcome] = {}
+    valid: dict[int, AssessmentParams] = {}
+    outputs: dict[str, Path] = {}
+    for i, path in enumerate(files):
+        try:
+            params = load_params(path)
+        except (InputError, OSError, ValueError) as exc:
+            outcomes[i] = AppendixOutcome(path, error=f"invalid parameters: {_reason(exc)}")
+            continue
+        if params.assessment in outputs:
+            outcomes[i] = AppendixOutcome(path, params.assessment, error=(
+                f"{outputs[params.assessment].name} in this run also writes "
+                f"{params.assessment}.html; give each params file its own 'assessment' id"))
+            continue
+        outputs[params.assessment] = path
+        valid[i] = params
+    for i, params in list(valid.items()):
+        try:
             prepare_store(params, progress=progress)
-            prepared.add(store_path)
-    if len(files) == 1 or workers <= 1:
-        return [build_appendix(p, out_dir=out_dir, notebooks_dir=notebooks_dir, prepare=False)
-                for p in files]
-    results: dict[Path, AppendixResult] = {}
-    errors: list[str] = []
+        except Exception as exc:  # noqa: BLE001 - one appendix's inputs never stop the others
+            outcomes[i] = AppendixOutcome(files[i], params.assessment,
+                                          error=f"inputs could not be loaded: {_reason(exc)}")
+            del valid[i]
+    build = partial(build_appendix, out_dir=out_dir, notebooks_dir=notebooks_dir,
+                    prepare=False)
+    if len(valid) <= 1 or workers <= 1:
+        for i, params in valid.items():
+            try:
+                outcomes[i] = AppendixOutcome(files[i], params.assessment, build(files[i]))
+            except Exception as exc:  # noqa: BLE001 - reported in the outcome
+                outcomes[i] = AppendixOutcome(files[i], params.assessment, error=_reason(exc))
+    else:
+        outcomes.update(_build_parallel(build, files, valid, workers, progress))
+    return [outcomes[i] for i in range(len(files))]
+
+
+def _build_parallel(build, files: list[Path], valid: dict[int, AssessmentParams], workers: int,
+                    progress: bool) -> dict[int, AppendixOutcome]:
+    from dask.distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    outcomes = {}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        # `workers` is also a keyword of client.submit, so bind build_appendix's arguments first
-        build = partial(build_appendix, out_dir=out_dir, notebooks_dir=notebooks_dir,
-                        workers=2, prepare=False)
-        futures = {client.submit(build, p, pure=False): p for p in files}
+        # `workers` is also a keyword of client.submit, so build_appendix's is bound first
+        chapters_in_parallel = partial(build, workers=2)
+        futures = {client.submit(chapters_in_parallel, files[i], pure=False): i for i in valid}
         for future in tqdm(as_completed(futures), total=len(futures), desc="appendices",
                            disable=not progress):
+            i = futures[future]
             try:
-                results[futures[future]] = future.result()
-            except Exception as exc:  # noqa: BLE001 - collected and re-raised below
-                errors.append(f"{futures[future].name}: {exc}")
-    if errors:
-        raise AppendixError("\n".join(errors))
-    return [results[p] for p in files]
+                outcomes[i] = AppendixOutcome(files[i], valid[i].assessment, future.result())
+            except Exception as exc:  # noqa: BLE001 - reported in the outcome
+                outcomes[i] = AppendixOutcome(files[i], valid[i].assessment, error=_reason(exc))
+    return outcomes
+
+
+def outcomes_table(outcomes: list[AppendixOutcome]) -> str:
+    """The end-of-run table: one line per params file, built or failed with the reason.
+
+    >>> print(outcomes_table([AppendixOutcome(Path("a.yaml"), "a", error="bad\\nmore")]))
+    appendix  params  status  detail
+    a         a.yaml  FAILED  bad
+    1 failed of 1
+    """
+    rows = [(o.assessment or "-", o.params_file.name, "built" if o.ok else "FAILED",
+             str(o.html) if o.ok else (o.error or "").splitlines()[0])
+            for o in outcomes]
+    header = ("appendix", "params", "status", "detail")
+    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(3)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header[:3], widths, strict=True)) + "  "
+             + header[3]]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3]
+              for r in rows]
+    failed = sum(not o.ok for o in outcomes)
+    lines.append(f"{failed} failed of {len(outcomes)}" if failed else
+                 f"{len(outcomes)} built")
+    return "\n".join(lines)

@@ -178,7 +178,8 @@ def change_bars(table: pd.DataFrame, *, title: str, caption: str, alt: str,
 
 
 def rate_bars(table: pd.DataFrame, *, focus: str, reference: float, title: str, caption: str,
-              alt: str, synthetic: bool, label: str = "area_name") -> Figure:
+              alt: str, synthetic: bool, label: str = "area_name",
+              reference_label: str = "County rate") -> Figure:
     """Rates per 1,000 by area, the focus area highlighted, the pooled rate as a line."""
     _theme()
     data = table.sort_values("rate_per_1000")
@@ -187,8 +188,8 @@ def rate_bars(table: pd.DataFrame, *, focus: str, reference: float, title: str, 
     ax.barh([chart_text(x) for x in data[label]], data["rate_per_1000"], color=colours)
     _value_grid(ax, "x")
     ax.axvline(reference, color="#3D3D3D", ls="--", lw=1.2)
-    ax.annotate(f"County rate ({reference:.1f})", xy=(reference, 0), xycoords=("data",
-                "axes fraction"), xytext=(4, 4), textcoords="offset points", fontsize=10,
+    ax.annotate(f"{chart_text(reference_label)} ({reference:.1f})", xy=(reference, 0),
+                xycoords=("data", "axes fraction"), xytext=(4, 4), textcoords="offset points", fontsize=10,
                 color="#3D3D3D", ha="left", va="bottom",
                 bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none"})
     ax.set_title(chart_text(title), loc="left")

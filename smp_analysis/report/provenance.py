@@ -13,6 +13,7 @@ import yaml
 
 from ..params import AssessmentParams
 from ..sources._csv import sha256_of
+from ..store import queries
 from .disclosure import VICTIM_LEVEL_KINDS, protect, total
 
 PACKAGES = ("smp-analysis", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn",
@@ -137,6 +138,18 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def scoped_inputs(con, params: AssessmentParams, forces) -> pd.DataFrame:
+    """The input files this report draws on: police.uk files of `forces` (the forces of the
+    report's areas) and the reference tables and victim extracts its params name. A store
+    shared with other assessments holds more; they are not this report's inputs."""
+    frame = queries.input_files(con, forces)
+    named = {kind for kind in ("lsoa_lookup", "census_population", "population_by_year",
+                               "ward_lookup", "hospital_admissions", *VICTIM_LEVEL_KINDS)
+             if getattr(params.data, kind, None) is not None}
+    keep = (frame["kind"] == "police_uk") | frame["kind"].isin(named)
+    return frame[keep].reset_index(drop=True)
 
 
 def collect(params: AssessmentParams, inputs: pd.DataFrame, *, project_dir: Path,

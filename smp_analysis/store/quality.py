@@ -1,8 +1,17 @@
-"""Data-quality findings for everything in a store, kept in the store (table ``anomalies``).
+"""Data-quality findings and coverage for everything in a store, kept in the store (tables
+``anomalies`` and ``coverage``).
 
 They are computed once per ingest that changed the store (:func:`refresh`, called by the
-pipeline and by ``smp ingest``) and read by the data-quality chapter and the ingest report.
-Queries come from :mod:`.queries`, the checks from :mod:`smp_analysis.methods.quality`.
+pipeline and by ``smp ingest``) and read by the data-quality chapter, the ingest report and
+every chapter that compares months (through the coverage). Queries come from :mod:`.queries`,
+the checks from :mod:`smp_analysis.methods.quality`.
+
+**Coverage**: one row per force and month from the force's first to its last published month:
+whether data exist (``has_data``), whether the data-quality check marked the month incomplete
+(``incomplete``: missing, or recorded crime or ASB implausibly low) and why (``reason``). A
+month is *usable* when it has data and is not incomplete. The ingest drops ``anomalies``
+whenever the store changes; a ``coverage`` table without ``anomalies`` beside it is therefore
+stale and is recomputed.
 """
 
 from __future__ import annotations
@@ -10,7 +19,13 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from ..methods.quality import ANOMALY_COLUMNS, missing_months, share_anomalies, volume_anomalies
+from ..methods.quality import (
+    ANOMALY_COLUMNS,
+    coverage_table,
+    missing_months,
+    share_anomalies,
+    volume_anomalies,
+)
 from . import queries
 from .connection import has_table
 
@@ -58,13 +73,24 @@ def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return result.sort_values(["force", "month", "kind"], kind="stable").reset_index(drop=True)
 
 
+def coverage(con: duckdb.DuckDBPyConnection, found: pd.DataFrame | None = None
+             ) -> pd.DataFrame:
+    """Coverage of every force in the store (see module doc): ``force, month, rows, has_data,
+    incomplete, reason``."""
+    found = anomalies(con) if found is None else found
+    return coverage_table(queries.force_monthly(con), found)
+
+
 def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Recompute the anomalies and keep them in the store (table ``anomalies``), so chapters
-    read them instead of recomputing; call after every ingest that changed the store."""
+    """Recompute the anomalies and the coverage and keep them in the store (tables
+    ``anomalies`` and ``coverage``), so chapters read them instead of recomputing; call after
+    every ingest that changed the store."""
     found = anomalies(con)
-    con.register("found_anomalies", found)
-    con.execute("CREATE OR REPLACE TABLE anomalies AS SELECT * FROM found_anomalies")
-    con.unregister("found_anomalies")
+    covered = coverage(con, found)
+    for name, frame in (("coverage", covered), ("anomalies", found)):
+        con.register("found_frame", frame)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM found_frame")
+        con.unregister("found_frame")
     return found
 
 
@@ -73,6 +99,16 @@ def stored_anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not has_table(con, "anomalies"):
         return anomalies(con)
     frame = con.execute("SELECT force, month, kind, detail FROM anomalies").df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
+
+
+def stored_coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The coverage kept by :func:`refresh`, or computed now when it is missing or stale."""
+    if not (has_table(con, "coverage") and has_table(con, "anomalies")):
+        return coverage(con, stored_anomalies(con))
+    frame = con.execute("SELECT force, month, rows, has_data, incomplete, reason FROM coverage "
+                        "ORDER BY force, month").df()
     frame["month"] = pd.to_datetime(frame["month"])
     return frame
 

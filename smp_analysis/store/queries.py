@@ -217,11 +217,122 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame[["path", "force", "month", "reason", "rows"]]
 
 
-def input_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every file the store was built from: ``kind, path, sha256, rows_*, synthetic``."""
-    return con.execute("""
-        SELECT kind, path, sha256, rows_read, rows_loaded, rows_quarantined, synthetic
+def input_files(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None = None
+                ) -> pd.DataFrame:
+    """Every file the store was built from: ``kind, path, sha256, rows_*, synthetic``.
+
+    With `forces`, police.uk files are limited to those of these forces (police.uk "Falls
+    within"; a file whose rows were all quarantined is matched by the force in its name)."""
+    frame = con.execute("""
+        SELECT file_id, kind, path, sha256, rows_read, rows_loaded, rows_quarantined, synthetic
         FROM source_files ORDER BY kind, path""").df()
+    if forces is not None:
+        keep = police_uk_files(con, forces)
+        frame = frame[(frame["kind"] != "police_uk") | frame["file_id"].isin(keep)]
+    return frame.drop(columns="file_id").reset_index(drop=True)
+
+
+def _slug(name: str) -> str:
+    """'Kent Police' -> 'kent'; 'Avon and Somerset Constabulary' -> 'avon-and-somerset'."""
+    import re
+
+    name = re.sub(r"\b(police|constabulary|police service)\b", "", str(name).lower())
+    return re.sub(r"[^a-z0-9]+", "-", name).strip("-")
+
+
+def police_uk_files(con: duckdb.DuckDBPyConnection, forces: Sequence[str]) -> set[int]:
+    """File ids of the police.uk files whose rows belong to `forces`."""
+    ids = {i for (i,) in con.execute(
+        "SELECT DISTINCT file_id FROM crimes WHERE falls_within IN (SELECT unnest(?))",
+        [list(forces)]).fetchall()}
+    slugs = {_slug(f) for f in forces}
+    for file_id, path in con.execute("SELECT file_id, path FROM source_files WHERE kind = "
+                                     "'police_uk' AND (rows_loaded = 0 OR rows_loaded IS NULL)"
+                                     ).fetchall():
+        name = Path(path).name
+        parts = name.removesuffix("-street.csv").split("-", 2)
+        if len(parts) == 3 and parts[2] in slugs:
+            ids.add(file_id)
+    return ids
+
+
+# --------------------------------------------------------------------------- coverage and areas
+
+
+def coverage(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None = None
+             ) -> pd.DataFrame:
+    """Coverage per force and month (``force, month, rows, has_data, incomplete, reason``; see
+    :mod:`smp_analysis.store.quality`), for `forces` (police.uk "Falls within" names) or all."""
+    from .quality import stored_coverage
+
+    frame = stored_coverage(con)
+    if forces is not None:
+        frame = frame[frame["force"].isin(list(forces))]
+    return frame.reset_index(drop=True)
+
+
+def area_forces(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd.DataFrame:
+    """The forces (police.uk "Falls within") whose rows fall in the districts `area_codes`:
+    ``force, rows``, most rows first."""
+    if not has_table(con, "lsoa_lookup"):
+        return pd.DataFrame({"force": pd.Series(dtype=str), "rows": pd.Series(dtype="int64")})
+    return con.execute("""
+        SELECT c.falls_within AS force, count(*)::BIGINT AS rows
+        FROM crimes c JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+        WHERE l.la_code IN (SELECT unnest(?)) AND c.falls_within IS NOT NULL
+        GROUP BY ALL ORDER BY rows DESC, force""", [list(area_codes)]).df()
+
+
+def force_label(con: duckdb.DuckDBPyConnection, police_force: str) -> str | None:
+    """The police.uk "Falls within" name of the rows located in the LSOAs the lookup assigns
+    to `police_force` (e.g. "Kent" -> "Kent Police"), or None when there are none."""
+    if not has_table(con, "lsoa_lookup"):
+        return None
+    row = con.execute("""
+        SELECT c.falls_within, count(*) AS n
+        FROM crimes c JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+        WHERE l.police_force = ? AND c.falls_within IS NOT NULL
+        GROUP BY ALL ORDER BY n DESC LIMIT 1""", [police_force]).fetchone()
+    return None if row is None else row[0]
+
+
+def force_local_authorities(con: duckdb.DuckDBPyConnection, force: str) -> pd.DataFrame:
+    """Local authorities where a force's rows fall: ``area_code, area_name, lookup_force, rows,
+    share`` (share of that authority's located rows that are this force's)."""
+    return con.execute("""
+        WITH located AS (
+            SELECT l.la_code, any_value(l.la_name) AS la_name,
+                   any_value(l.police_force) AS lookup_force,
+                   count(*) FILTER (WHERE c.falls_within = ?)::BIGINT AS rows,
+                   count(*)::BIGINT AS all_rows
+            FROM crimes c JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+            GROUP BY l.la_code)
+        SELECT la_code AS area_code, la_name AS area_name, lookup_force, rows,
+               rows / all_rows AS share
+        FROM located WHERE rows > 0 ORDER BY area_code""", [force]).df()
+
+
+def lookup_districts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every local authority in the LSOA lookup: ``area_code, area_name, police_force``."""
+    if not has_table(con, "lsoa_lookup"):
+        return pd.DataFrame(columns=["area_code", "area_name", "police_force"])
+    return con.execute("""
+        SELECT la_code AS area_code, any_value(la_name) AS area_name,
+               any_value(police_force) AS police_force
+        FROM lsoa_lookup GROUP BY la_code ORDER BY la_code""").df()
+
+
+def category_names(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None = None
+                   ) -> pd.DataFrame:
+    """The police.uk crime-type names as published, per month: ``month, crime_type, rows``."""
+    where, args = "", []
+    if forces is not None:
+        where, args = "WHERE falls_within IN (SELECT unnest(?))", [list(forces)]
+    frame = con.execute(f"""
+        SELECT month, crime_type, count(*)::BIGINT AS rows FROM crimes {where}
+        GROUP BY ALL ORDER BY ALL""", args).df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    return frame
 
 
 # --------------------------------------------------------------------------- partner indicators

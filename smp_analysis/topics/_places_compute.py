@@ -15,7 +15,14 @@ from ..report import maps
 from ..report.context import Assessment
 from ..store import queries
 from . import _near_repeats as nr
-from ._years import SERIES, comparable_months, months_with_data, shift, short_name
+from ._years import (
+    SERIES,
+    comparable_months,
+    months_with_data,
+    shift,
+    short_name,
+    usable_months,
+)
 
 TESTED_CATEGORIES = ("Total recorded crime", "Violence and sexual offences",
                      "Anti-social behaviour", "Burglary")
@@ -122,11 +129,11 @@ def compute_places(sa: Assessment) -> dict:
     monthly = queries.monthly_counts(sa.con, start=start, end=sa.current.end, level="lsoa",
                                      area_codes=list(areas["lsoa_code"]))
     long = by_category(monthly)
-    present = months_with_data(sa)
+    usable = usable_months(sa)
     excluded = {pd.Period(m, "M") for e in o.baseline_exclusions for m in e.months()}
     history = pd.PeriodIndex([m for m in pd.period_range(start, sa.current.first_month - 1,
                                                          freq="M")
-                              if m in present and m not in excluded], freq="M")
+                              if m in usable and m not in excluded], freq="M")
     info = areas.set_index("lsoa_code").rename(columns={"lsoa_name": "name",
                                                         "ward_name": "ward"})
     lsoas = hotspots(long, info, now, before, history, alpha=o.alpha)

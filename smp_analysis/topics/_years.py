@@ -59,16 +59,28 @@ def months_with_data(sa: Assessment) -> frozenset:
 def comparable_months(sa: Assessment, periods: Sequence[ReportingPeriod]
                       ) -> list[pd.PeriodIndex]:
     """The months to count in each of `periods` (all the same length) so that they compare
-    like for like: the same calendar months in every period, and only months with usable
-    data. Today "usable" means any police.uk row is stored for the focus area in that month;
-    this is the one place to switch to the store's coverage (months flagged incomplete).
+    like for like: the same calendar months in every period, and only months usable in all of
+    them (every force the focus area draws on published the month and the data-quality check
+    did not mark it incomplete: :mod:`smp_analysis.report.coverage`).
     """
-    present = months_with_data(sa)
     n = periods[0].n_months
     if any(p.n_months != n for p in periods):
         raise ValueError("periods compared like for like must have the same length")
-    offsets = [k for k in range(n) if all(p.first_month + k in present for p in periods)]
+    usable = usable_months(sa)
+    offsets = [k for k in range(n) if all(p.first_month + k in usable for p in periods)]
     return [pd.PeriodIndex([p.first_month + k for k in offsets], freq="M") for p in periods]
+
+
+def usable_months(sa: Assessment) -> frozenset:
+    """Months with usable data for the focus area, from its first stored month to the end of
+    the assessment period (cached on `sa`)."""
+    def compute():
+        present = months_with_data(sa)
+        if not present:
+            return frozenset()
+        span = pd.period_range(min(present), sa.current.last_month, freq="M")
+        return frozenset(sa.coverage(span, "history").usable)
+    return sa.cached(("patterns", "usable_months"), compute)
 
 
 def series_by_month(monthly: pd.DataFrame) -> pd.DataFrame:

@@ -2,6 +2,9 @@
 loaded + quarantined), the stored data-quality findings (missing months, implausible volumes,
 repeated Crime IDs, quarantined rows) and rows no district can claim.
 
+Scope: only the police forces the report's areas draw on (the focus area's and the comparison
+districts'), and their files; a store shared with other forces shows nothing of theirs.
+
 Methods: :mod:`smp_analysis.methods.quality` (computed once per ingest, see
 :mod:`smp_analysis.store.quality`).
 """
@@ -15,10 +18,10 @@ import pandas as pd
 
 from ..periods import ReportingPeriod
 from ..report import charts
-from ..report.context import Assessment, TopicResult, topic
+from ..report.context import Assessment, TopicResult, topic, when_available
 from ..report.disclosure import VICTIM_LEVEL_KINDS
 from ..report.markup import Block, Prose
-from ..report.tables import Table, table
+from ..report.tables import table
 from ..report.words import count, join, plural
 from ..store import quality, queries
 
@@ -27,18 +30,22 @@ from ..store import quality, queries
 class DataQuality(TopicResult):
     current: ReportingPeriod
     previous: ReportingPeriod
-    files: pd.DataFrame  # police.uk files with their reconciliation counts
-    quarantine: pd.DataFrame  # path, force, month, reason, rows
-    anomalies: pd.DataFrame  # force, month, kind, detail
-    force_monthly: pd.DataFrame  # force, month, crimes, asb, rows, no_lsoa
-    unplaced: pd.DataFrame  # reason, count (assessment period)
-    period_rows: int  # rows in the assessment period
-    synthetic: bool
+    forces: tuple[str, ...] = ()
+    files: pd.DataFrame | None = None  # police.uk files with their reconciliation counts
+    quarantine: pd.DataFrame | None = None  # path, force, month, reason, rows
+    anomalies: pd.DataFrame | None = None  # force, month, kind, detail
+    force_monthly: pd.DataFrame | None = None  # force, month, crimes, asb, rows, no_lsoa
+    unplaced: pd.DataFrame | None = None  # reason, count (assessment period)
+    period_rows: int = 0  # rows in the assessment period
+    synthetic: bool = False
 
     def summary(self) -> Block:
+        if self.missing:
+            return self.missing_note()
         return Prose(self._reconciliation_sentence(), self._anomalies_sentence(),
                      self._unplaced_sentence())
 
+    @when_available
     def figure(self) -> charts.Figure:
         flagged = self.anomalies[self.anomalies["kind"].str.startswith("implausibly")]
         forces = join(sorted(set(self.force_monthly["force"].astype(str))))
@@ -47,29 +54,35 @@ class DataQuality(TopicResult):
         return charts.monthly_with_flags(
             self.force_monthly, flagged, value="crimes",
             title="Recorded crime per month (excluding ASB), whole force",
-            caption="Monthly recorded crime for each force in the data store; rings mark "
-                    "months whose volume is implausibly low or high against neighbouring "
-                    "months.",
+            caption=f"Monthly recorded crime for {forces}, whose data this report uses; rings "
+                    "mark months whose volume is implausibly low or high against neighbouring "
+                    "months or the same months of previous years.",
             alt=f"Line chart of monthly recorded crime excluding anti-social behaviour for "
                 f"{forces}, {len(self.force_monthly)} months; {marks}.",
             synthetic=self.synthetic)
 
-    def findings_table(self) -> Table:
+    @when_available
+    def findings_table(self) -> Block:
         a = self.anomalies
         view = pd.DataFrame({
             "Force": a["force"].astype(str),
             "Month": [f"{m:%b %Y}" if pd.notna(m) else "–" for m in a["month"]],
             "Finding": a["kind"], "Detail": a["detail"]})
-        return table(view, "Data-quality findings")
+        if view.empty:
+            return Prose("The checks found nothing to report for these forces.")
+        return table(view, f"Data-quality findings for {join(list(self.forces))}")
 
-    def quarantine_table(self) -> Table:
+    @when_available
+    def quarantine_table(self) -> Block:
         q = self.quarantine
+        if q.empty:
+            return Prose("No row was quarantined.")
         view = pd.DataFrame({"File": [Path(p).name for p in q["path"]],
                              "Reason": q["reason"], "Rows": q["rows"]})
         return table(view, "Rows set aside, by file and reason", counts=("Rows",))
 
     def headlines(self) -> list[str]:
-        return [self._anomalies_sentence()]
+        return [] if self.missing else [self._anomalies_sentence()]
 
     def _reconciliation_sentence(self) -> str:
         files = self.files
@@ -77,7 +90,8 @@ class DataQuality(TopicResult):
         quarantined = int(files["rows_quarantined"].sum())
         status = ("Every row is accounted for" if read == loaded + quarantined
                   else "WARNING: the counts do not reconcile")
-        return (f"The data store was built from {count(len(files))} police.uk files holding "
+        return (f"This report uses {count(len(files))} police.uk files of {join(list(self.forces))}"
+                f" holding "
                 f"{count(read)} rows: {count(loaded)} were loaded and {count(quarantined)} were "
                 f"quarantined (set aside with their file, line and reason). {status}: no row "
                 "was dropped silently.")
@@ -85,12 +99,14 @@ class DataQuality(TopicResult):
     def _anomalies_sentence(self) -> str:
         anomalies = self.anomalies
         if anomalies.empty:
-            return ("The checks found no missing months, implausible volumes or duplicated "
-                    "records.")
+            return (f"The checks found no missing months, implausible volumes or duplicated "
+                    f"records in the data of {join(list(self.forces))}.")
         touching = anomalies[anomalies["month"].between(pd.Timestamp(self.previous.start),
                                                         pd.Timestamp(self.current.end))]
-        text = (f"The checks made {plural(len(anomalies), 'finding')} across the whole data "
-                f"store; {count(len(touching))} concern the two periods compared here "
+        text = (f"The checks made {plural(len(anomalies), 'finding')} in the data of "
+                f"{join(list(self.forces))}; {count(len(touching))} "
+                f"{'concerns' if len(touching) == 1 else 'concern'} the two periods "
+                "compared here "
                 f"({self.previous.name} and {self.current.name}).")
         volume = touching[touching["kind"].str.startswith(("implausibly", "missing"))]
         if len(volume):
@@ -137,19 +153,29 @@ def without_victim_level(quarantine: pd.DataFrame, anomalies: pd.DataFrame,
 
 @topic
 def compute(sa: Assessment) -> DataQuality:
-    files = queries.input_files(sa.con)
+    forces = tuple(dict.fromkeys((*sa.forces, *sa.comparison_forces)))
+    if not forces:
+        return DataQuality(current=sa.current, previous=sa.previous, missing=(
+            f"The data store holds no police.uk records located in {sa.focus_name} or its "
+            "comparison districts, so there is nothing to check."))
+    files = queries.input_files(sa.con, forces)
+    files = files[files["kind"] == "police_uk"].reset_index(drop=True)
     monthly = queries.force_monthly(sa.con)
+    monthly = monthly[monthly["force"].isin(forces)].reset_index(drop=True)
+    anomalies = quality.stored_anomalies(sa.con)
+    anomalies = anomalies[anomalies["force"].isin(forces)].reset_index(drop=True)
+    quarantine = queries.quarantine_summary(sa.con)
+    quarantine = quarantine[quarantine["path"].isin(set(files["path"]))].reset_index(drop=True)
+    unplaced = [queries.unplaced_counts(sa.con, start=sa.current.start, end=sa.current.end,
+                                        falls_within=force) for force in forces]
+    unplaced = pd.concat(unplaced, ignore_index=True).groupby("reason", as_index=False)[
+        "count"].sum()
     in_period = monthly["month"].between(pd.Timestamp(sa.current.start),
                                          pd.Timestamp(sa.current.end))
-    quarantine, anomalies = without_victim_level(
-        queries.quarantine_summary(sa.con), quality.stored_anomalies(sa.con),
-        set(files.loc[files["kind"].isin(VICTIM_LEVEL_KINDS), "path"]))
+    every_file = queries.input_files(sa.con)
+    quarantine, anomalies = without_victim_level(quarantine, anomalies, set(
+        every_file.loc[every_file["kind"].isin(VICTIM_LEVEL_KINDS), "path"]))
     return DataQuality(
-        current=sa.current, previous=sa.previous,
-        files=files[files["kind"] == "police_uk"].reset_index(drop=True),
-        quarantine=quarantine,
-        anomalies=anomalies,
-        force_monthly=monthly,
-        unplaced=queries.unplaced_counts(sa.con, start=sa.current.start, end=sa.current.end),
-        period_rows=int(monthly.loc[in_period, "rows"].sum()),
-        synthetic=sa.synthetic)
+        current=sa.current, previous=sa.previous, forces=forces, files=files,
+        quarantine=quarantine, anomalies=anomalies, force_monthly=monthly, unplaced=unplaced,
+        period_rows=int(monthly.loc[in_period, "rows"].sum()), synthetic=sa.synthetic)

@@ -29,7 +29,7 @@ from ..report import charts
 from ..report.context import Assessment, TopicResult, topic
 from ..report.markup import EMPTY, Block, Blocks, Bullets, Notice, Prose
 from ..report.tables import Table, table
-from ..report.words import count
+from ..report.words import count, plural
 from . import _pattern_words as words
 from ._years import (
     GROUPS,
@@ -40,6 +40,7 @@ from ._years import (
     shift,
     short_name,
     totals,
+    usable_months,
 )
 
 PANDEMIC_START = pd.Period("2020-03", "M")  # first national lockdown: 23 March 2020
@@ -296,7 +297,7 @@ def compute(sa: Assessment) -> Patterns:
     if len(years) < 3:
         return Patterns(area=sa.focus_name, missing=(
             f"Trends need the same months in at least three years; the data for "
-            f"{sa.focus_name} cover {len(years)} year(s) ending {sa.current.end:%B %Y}."))
+            f"{sa.focus_name} cover {plural(len(years), 'year')} ending {sa.current.end:%B %Y}."))
     months = comparable_months(sa, years)
     if len(months[0]) == 0:
         return Patterns(area=sa.focus_name, missing=(
@@ -311,7 +312,7 @@ def compute(sa: Assessment) -> Patterns:
     county_annual = pd.DataFrame({n: totals(county, m) for n, m in
                                   zip(names, months, strict=True)})
     window = pd.period_range(years[0].first_month, sa.current.last_month, freq="M")
-    usable = [m for m in window if m in present and m not in _excluded(sa)]
+    usable = [m for m in window if m in usable_months(sa) and m not in _excluded(sa)]
     monthly_series = focus.reindex(window).where(pd.Series(window.isin(usable), index=window),
                                                  axis=0)
     history = monthly_series[monthly_series.index < sa.current.first_month]

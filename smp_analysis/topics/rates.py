@@ -2,6 +2,10 @@
 districts, for all crime and for each crime type.
 
 Method: :mod:`smp_analysis.methods.rates` (pooled comparison-area rate; rank 1 = highest).
+Counts cover the months of the assessment period with usable data for the comparison
+districts' forces (coverage); a population estimate older than
+``options.max_population_age_years`` before the period is shown with a caveat, and districts
+of the comparison force that the lookup leaves out are named.
 """
 
 from __future__ import annotations
@@ -15,43 +19,60 @@ from ..methods.ranks import RankInterval
 from ..methods.rates import RankResult, area_rates, rank_area
 from ..periods import ReportingPeriod
 from ..report import charts
-from ..report.context import Assessment, TopicResult, topic
-from ..report.markup import EMPTY, Block, Prose
+from ..report.context import Assessment, TopicResult, topic, when_available
+from ..report.markup import EMPTY, Block, Blocks, Notice, Prose
 from ..report.tables import Table, table
-from ..report.words import join, ordinal
+from ..report.words import join, ordinal, plural
 from ._district_funnel import FunnelComparison, funnel_comparison, rank_interval_sentence
 
 
 @dataclass(frozen=True)
 class Rates(TopicResult):
     area: str
-    area_code: str
     comparison: str
-    current: ReportingPeriod
-    rank: RankResult  # all recorded crime
-    districts: pd.DataFrame  # area_rates() with area_name, indexed by area code
-    population: pd.DataFrame  # population, year, source by area code
-    by_type: pd.DataFrame  # crime_type, focus_rate, county_rate, rank, of
-    synthetic: bool
+    kind: str = "police force area"  # or "comparison area"
+    area_code: str = ""
+    current: ReportingPeriod | None = None
+    rank: RankResult | None = None  # all recorded crime
+    districts: pd.DataFrame | None = None  # area_rates() with area_name, by area code
+    population: pd.DataFrame | None = None  # population, year, source by area code
+    by_type: pd.DataFrame | None = None  # crime_type, focus_rate, county_rate, rank, of
+    months_note: str = ""  # which months the counts cover, when not all
+    caveats: tuple[str, ...] = ()  # population age, areas left out or recoded
+    synthetic: bool = False
     funnel: FunnelComparison | None = None  # all recorded crime, districts on a funnel plot
     rank_range: RankInterval | None = None  # the focus area's 95% rank interval
     rank_allowance: str = "chance variation"  # what the rank interval allows for
 
-    def summary(self) -> Block:
-        sources = sorted(set(self.population["source"]))
-        return Prose(rank_sentence(self.area, "recorded crime", self.rank, self.comparison),
-                     f"Rates use the {join(sources)} for each district.")
+    @when_available
+    def intro(self) -> Block:
+        return Prose(
+            "Rates per 1,000 residents allow districts of different sizes to be compared. The "
+            f"{self.comparison} rate is all offences in the {self.kind} divided by all its "
+            "residents (not the average of the district rates). Rank 1 is the highest rate.")
 
+    def summary(self) -> Block:
+        if self.missing:
+            return Blocks(self.missing_note(), *(Notice(c, "warning") for c in self.caveats))
+        sources = sorted(set(self.population["source"]))
+        text = Prose(rank_sentence(self.area, "recorded crime", self.rank, self.comparison),
+                     f"Rates use the {join(sources)} for each district."
+                     + (f" {self.months_note}" if self.months_note else ""))
+        return Blocks(text, *(Notice(c, "warning") for c in self.caveats))
+
+    @when_available
     def figure(self) -> charts.Figure:
         return charts.rate_bars(
             self.districts, focus=self.area_code, reference=self.rank.pooled_rate_per_1000,
             title=f"Recorded crime per 1,000 residents, {self.current.name}",
-            caption=f"Recorded crime per 1,000 residents by district of {self.comparison}; "
-                    f"{self.area} in dark blue, the other districts in grey, the county rate "
-                    "dashed.",
-            alt=_rates_alt_text(self.districts, self.area, self.rank.pooled_rate_per_1000),
-            synthetic=self.synthetic)
+            caption=f"Recorded crime per 1,000 residents by district of the {self.comparison} "
+                    f"{self.kind}; {self.area} in dark blue, the other districts in grey, the "
+                    f"{self.comparison} rate dashed.",
+            alt=_rates_alt_text(self.districts, self.area, self.rank.pooled_rate_per_1000,
+                                self.comparison),
+            reference_label=f"{self.comparison} rate", synthetic=self.synthetic)
 
+    @when_available
     def table(self) -> Table:
         rates = self.districts
         view = pd.DataFrame({
@@ -65,6 +86,7 @@ class Rates(TopicResult):
         return table(view, f"Recorded crime per 1,000 residents, {self.current.name}",
                      counts=("Offences", "Population"), rates=("Rate per 1,000",))
 
+    @when_available
     def types_summary(self) -> Block:
         frame = self.by_type
         high = frame[frame["rank"] <= max(1, frame["of"].iloc[0] // 3)]
@@ -76,6 +98,7 @@ class Rates(TopicResult):
         return Prose(f"{self.area} is among the highest third of districts for "
                      + join(items) + ".")
 
+    @when_available
     def types_table(self) -> Table:
         frame = self.by_type
         focus, county = (f"{self.area} rate per 1,000", f"{self.comparison} rate per 1,000")
@@ -90,6 +113,8 @@ class Rates(TopicResult):
                      f"crime type, {self.current.name}", rates=(focus, county))
 
     def headlines(self) -> list[str]:
+        if self.missing:
+            return []
         return [rank_sentence(self.area, "recorded crime", self.rank, self.comparison)]
 
     def funnel_summary(self) -> Block:
@@ -119,8 +144,20 @@ class Rates(TopicResult):
 
 @topic
 def compute(sa: Assessment) -> Rates:
-    monthly = sa.monthly(start=sa.current.start, end=sa.current.end,
-                         area_codes=list(sa.districts.index))
+    caveats = [c for c in (sa.population_caveat(), *sa.area_notes()) if c]
+    covered = sa.coverage(sa.current.months, sa.current.name, forces=sa.comparison_forces)
+    base = dict(area=sa.focus_name, comparison=sa.comparison_name, kind=sa.comparison_kind,
+                caveats=tuple(caveats), synthetic=sa.synthetic)
+    if covered.n_usable == 0:
+        return Rates(**base, missing=f"Rates cannot be given for {sa.current.name}: none of its "
+                     f"months has usable data ({covered.why()}).")
+    frames = [sa.monthly(start=run[0].start_time.date(), end=run[-1].end_time.date(),
+                         area_codes=list(sa.districts.index)) for run in _runs(covered.usable)]
+    monthly = pd.concat(frames, ignore_index=True)
+    months_note = ""
+    if covered.n_usable < covered.n:
+        months_note = (f"Counts cover the {plural(covered.n_usable, 'month')} of the period "
+                       f"with usable data ({covered.why()}).")
     population = sa.population["population"]
 
     def counts(crime_types) -> pd.Series:
@@ -133,10 +170,10 @@ def compute(sa: Assessment) -> Rates:
         rows.append({"crime_type": crime_type, "focus_rate": r.rate_per_1000,
                      "county_rate": r.pooled_rate_per_1000, "rank": r.rank, "of": r.of})
     return Rates(
-        area=sa.focus_name, area_code=sa.focus_code, comparison=sa.comparison_name,
-        current=sa.current, rank=rank_area(counts(CRIME_TYPES), population, sa.focus_code),
+        **base, area_code=sa.focus_code, current=sa.current,
+        rank=rank_area(counts(CRIME_TYPES), population, sa.focus_code),
         districts=area_rates(counts(CRIME_TYPES), population).join(sa.districts["area_name"]),
-        population=sa.population, by_type=pd.DataFrame(rows), synthetic=sa.synthetic,
+        population=sa.population, by_type=pd.DataFrame(rows), months_note=months_note,
         **_district_comparison(sa, counts(CRIME_TYPES), population))
 
 
@@ -159,12 +196,15 @@ def _district_comparison(sa: Assessment, crimes: pd.Series, population: pd.Serie
                          area_codes=list(population.index))
     history = history[history["crime_type"].isin(CRIME_TYPES)]
     months = pd.period_range(first, sa.current.first_month - 1, freq="M")
+    # months without usable data are missing, never zero (their counts would look like chance)
+    usable = sa.coverage(months, "history", forces=sa.comparison_forces).usable
     dispersion, estimated = {}, 0
     for code in population.index:
         part = history[history["area_code"] == code]
         series = part.groupby(part["month"].dt.to_period("M"))["count"].sum()
+        series = series.reindex(months).where(months.isin(usable))
         try:
-            dispersion[code] = estimate_dispersion(series.reindex(months))
+            dispersion[code] = estimate_dispersion(series)
             estimated += 1
         except (TooLittleHistory, ValueError, TypeError):
             dispersion[code] = 1.0
@@ -174,6 +214,24 @@ def _district_comparison(sa: Assessment, crimes: pd.Series, population: pd.Serie
     return {"funnel": funnel, "rank_allowance": allowance,
             "rank_range": focus_rank_interval(crimes, population.astype(float), sa.focus_code,
                                               dispersion=dispersion)}
+
+
+def _runs(months: pd.PeriodIndex) -> list[pd.PeriodIndex]:
+    """Consecutive runs of months (for one query per run).
+
+    >>> [f"{r[0]}..{r[-1]}" for r in _runs(pd.PeriodIndex(["2022-03", "2022-04", "2022-06"],
+    ...                                                    freq="M"))]
+    ['2022-03..2022-04', '2022-06..2022-06']
+    """
+    runs, run = [], []
+    for month in sorted(months):
+        if run and month != run[-1] + 1:
+            runs.append(run)
+            run = []
+        run.append(month)
+    if run:
+        runs.append(run)
+    return [pd.PeriodIndex(r, freq="M") for r in runs]
 
 
 def rank_sentence(area_name: str, subject: str, result: RankResult, comparison_name: str,
@@ -191,7 +249,8 @@ def rank_sentence(area_name: str, subject: str, result: RankResult, comparison_n
             f"{relation} the {comparison_name} rate of {result.pooled_rate_per_1000:.1f}.")
 
 
-def _rates_alt_text(rates: pd.DataFrame, area: str, pooled: float) -> str:
+def _rates_alt_text(rates: pd.DataFrame, area: str, pooled: float, comparison: str) -> str:
     items = [f"{row['area_name']} {row['rate_per_1000']:.1f}" for _, row in rates.iterrows()]
     return (f"Bar chart of offences per 1,000 residents by district, highest first, with {area}"
-            f" highlighted and the county rate of {pooled:.1f} marked: " + ", ".join(items) + ".")
+            f" highlighted and the {comparison} rate of {pooled:.1f} marked: "
+            + ", ".join(items) + ".")

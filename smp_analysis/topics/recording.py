@@ -3,7 +3,9 @@ params and each crime type it affects: the uplift it caused (interrupted time se
 admissions for assault as a comparator for violence; a published uplift) and the change between
 the two periods net of it.
 
-Method: :mod:`smp_analysis.methods.recording` (references there).
+Method: :mod:`smp_analysis.methods.recording` (references there). Months without usable data
+(coverage) are never counted as zero: the uplift is estimated on the run of usable months
+around the change, and the change between the periods compares like for like.
 """
 
 from __future__ import annotations
@@ -201,6 +203,8 @@ def _adjustments(sa: Assessment, change: RecordingChange, first, last, areas: li
     months = pd.period_range(start, end, freq="M")
     monthly = sa.monthly(start=start.start_time.date(), end=end.end_time.date(),
                          area_codes=areas)
+    usable = set(sa.coverage(months, forces=sa.comparison_forces).usable)
+    pairs = sa.like_for_like
     results = []
     for crime_type in change.crime_types:
         part = monthly[monthly["crime_type"] == crime_type].assign(
@@ -208,11 +212,19 @@ def _adjustments(sa: Assessment, change: RecordingChange, first, last, areas: li
         county = part.groupby("month")["count"].sum().reindex(months, fill_value=0)
         focus = (part[part["area_code"] == sa.focus_code].set_index("month")["count"]
                  .reindex(months, fill_value=0))
-        window = county[(months >= point - window_months) & (months < point + window_months)]
-        its = _estimate(window, change.date)
+        window = _usable_run(county[(months >= point - window_months)
+                                    & (months < point + window_months)], usable, point)
+        its = _estimate(window, change.date) if window is not None else None
         comparator = (_estimate(window, change.date, comparator=admissions)
-                      if len(admissions) and crime_type == VIOLENCE else None)
-        current, previous = focus[sa.current.months], focus[sa.previous.months]
+                      if window is not None and len(admissions) and crime_type == VIOLENCE
+                      else None)
+        # like for like: months not compared count in neither period (zero in both)
+        current = focus[sa.current.months].where(sa.current.months.isin(pairs.current_months),
+                                                 0)
+        previous = focus[sa.previous.months].where(
+            sa.previous.months.isin(pairs.previous_months), 0)
+        if previous.sum() == 0:
+            continue
         adjusted = {}
         for label, estimate in (("interrupted time series", its),
                                 ("hospital admissions comparator", comparator)):
@@ -231,6 +243,29 @@ def _adjustments(sa: Assessment, change: RecordingChange, first, last, areas: li
             float(current.sum() / previous.sum() - 1), adjusted, touches,
             under_old_practice(focus, point, its or comparator)))
     return results
+
+
+def _usable_run(window: pd.Series, usable: set, point: pd.Period) -> pd.Series | None:
+    """The run of consecutive usable months of `window` that contains the change month.
+
+    >>> months = pd.period_range("2014-01", periods=6, freq="M")
+    >>> window = pd.Series(range(6), index=months)
+    >>> usable = set(months) - {pd.Period("2014-02", "M")}
+    >>> [str(m) for m in _usable_run(window, usable, pd.Period("2014-04", "M")).index]
+    ['2014-03', '2014-04', '2014-05', '2014-06']
+    >>> _usable_run(window, usable, pd.Period("2014-02", "M")) is None
+    True
+    """
+    if point not in usable or point not in window.index:
+        return None
+    months = list(window.index)
+    k = months.index(point)
+    lo = hi = k
+    while lo > 0 and months[lo - 1] in usable:
+        lo -= 1
+    while hi < len(months) - 1 and months[hi + 1] in usable:
+        hi += 1
+    return window.iloc[lo:hi + 1]
 
 
 def _estimate(window: pd.Series, date, **kwargs) -> UpliftEstimate | None:
