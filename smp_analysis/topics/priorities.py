@@ -47,10 +47,16 @@ def reason(scores: dict, measures: dict, *, worse: str = "rising", comparison: s
     parts = []
     v = scores.get("volume")
     if v is not None and not math.isnan(v):
-        parts.append({5: f"volume well above the {comparison} average",
-                      4: f"volume above the {comparison} average",
-                      3: f"volume close to the {comparison} average"}.get(
-            int(v), f"volume below the {comparison} average"))
+        if worse == "rising":
+            parts.append({5: f"volume well above the {comparison} average",
+                          4: f"volume above the {comparison} average",
+                          3: f"volume close to the {comparison} average"}.get(
+                int(v), f"volume below the {comparison} average"))
+        else:  # an indicator: its value against the comparison value, by its better direction
+            parts.append({5: f"much worse than the {comparison} value",
+                          4: f"worse than the {comparison} value",
+                          3: f"close to the {comparison} value"}.get(
+                int(v), f"better than the {comparison} value"))
     if "trend_class" in measures:
         parts.append(TREND_WORDS[measures["trend_class"]].format(worse=worse))
     h = scores.get("harm")
