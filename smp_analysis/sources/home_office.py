@@ -15,6 +15,8 @@ once with its line and column.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -33,12 +35,21 @@ def _read(path: str | Path, needed: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     every line number kept in ``line``."""
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(Problem(str(path), "file not found")) from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
-            pd.errors.EmptyDataError) as exc:
-        raise InputError(Problem(str(path), f"cannot be read as CSV: {exc}")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(str(path), f"cannot be read as UTF-8 text: {exc}")) from None
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    if not records:
+        raise InputError(Problem(str(path), "the file is empty"))
+    header, body = records[0], records[1:]
+    # a row with more or fewer fields than the header would shift every column after it
+    ragged = [Problem(str(path), f"{len(r)} fields where the header has {len(header)}", i)
+              for i, r in enumerate(body, 2) if r and len(r) != len(header)]
+    if ragged:
+        raise InputError(ragged)
+    frame = pd.DataFrame([r for r in body if r], columns=header, dtype=str)
     columns = {_simple(c): c for c in frame.columns}
     rename, missing = {}, []
     for key, aliases in needed.items():
@@ -51,7 +62,7 @@ def _read(path: str | Path, needed: dict[str, tuple[str, ...]]) -> pd.DataFrame:
         raise InputError(Problem(str(path), f"missing column(s) {', '.join(missing)}; the "
                                  f"header has {', '.join(map(str, frame.columns))}", 1))
     out = frame[list(rename)].rename(columns=rename)
-    out["line"] = range(2, len(out) + 2)
+    out["line"] = [i for i, r in enumerate(body, 2) if r]
     return out
 
 
