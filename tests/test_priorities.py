@@ -273,6 +273,6 @@ def test_severity_score_by_hand_and_the_key_findings_open_with_priorities(demo_a
 def test_the_chapter_is_in_the_appendix(built_appendix):
     text = built_appendix.html.read_text(encoding="utf-8")
     assert "Priority scoring matrix for Maidstone" in text
-    assert "priority ranking and its uncertainty" in text
+    assert "the range of ranks in 90% of 2,000 random weightings" in text
     assert "Status of the current plan" in text
     assert "These weights are illustrative" in text
