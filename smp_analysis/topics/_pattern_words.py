@@ -152,8 +152,8 @@ def pandemic_types(table: pd.DataFrame) -> str:
         errors="ignore")
     clear = types[types["significant"]]
     if clear.empty:
-        return "No crime type or ASB differs from its pre-pandemic level by more than the usual "
-                "variation from year to year."
+        return ("No crime type or ASB differs from its pre-pandemic level by more than the "
+                "usual variation from year to year.")
     up = [f"{n.lower()} ({_pct(r['percent_change'] / 100)} higher)" for n, r in
           clear[clear["change"] > 0].sort_values("percent_change", ascending=False).iterrows()]
     down = [f"{n.lower()} ({_pct(r['percent_change'] / 100)} lower)" for n, r in
