@@ -18,6 +18,7 @@ from smp_analysis.methods.change import (
     compare_counts,
     estimate_dispersion,
     fit_dispersion,
+    fit_dispersions,
 )
 from smp_analysis.methods.multiple_testing import benjamini_hochberg
 
@@ -274,3 +275,27 @@ def test_exact_binomial_test_is_scipys_to_the_last_bit(n):
                 reference = stats.binomtest(k, n, p)
                 ci = reference.proportion_ci(confidence_level=1 - alpha, method="exact")
                 assert binomial_test(k, n, p, alpha=alpha) == (reference.pvalue, ci.low, ci.high)
+
+
+def test_fit_dispersions_of_many_series_is_fit_dispersion_of_each():
+    # an unsorted index, different missing months per column, a column too short, a column of
+    # zeros, a trend-only column: each fit is the one-series fit, to the last bit
+    rng = np.random.default_rng(7)
+    months = pd.period_range("2018-01", periods=60, freq="M")
+    frame = pd.DataFrame({f"S{i}": rng.negative_binomial(5, 5 / (5 + 40 + i), 60).astype(float)
+                          for i in range(6)}, index=months)
+    frame.iloc[[3, 17, 40], 1] = np.nan
+    frame.iloc[7:, 2] = np.nan  # 7 months: refused
+    frame["S3"] = 0.0
+    frame.iloc[:47, 4] = np.nan  # 13 months: trend only
+    frame = frame.iloc[rng.permutation(60)]
+    fits = fit_dispersions(frame)
+    for column in frame.columns:
+        try:
+            alone = fit_dispersion(frame[column])
+        except TooLittleHistory:
+            alone = None
+        assert fits[column] == alone, column
+    assert fits["S2"] is None and not fits["S4"].seasonal and fits["S0"].seasonal
+    with pytest.raises(ValueError, match="whole numbers"):
+        fit_dispersions(frame.assign(S0=-1.0))

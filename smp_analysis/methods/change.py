@@ -192,9 +192,7 @@ class TooLittleHistory(ValueError):
     """The series is too short for a dispersion estimate; the message says how short."""
 
 
-def _monthly_values(history: pd.Series) -> tuple[pd.PeriodIndex, np.ndarray]:
-    """The months with data and their counts, sorted; NaN (no usable data) left out."""
-    index = history.index
+def _monthly_index(index: pd.Index) -> pd.PeriodIndex:
     if isinstance(index, pd.DatetimeIndex):
         index = index.to_period("M")
     if not isinstance(index, pd.PeriodIndex) or not index.freqstr.startswith("M"):
@@ -202,13 +200,26 @@ def _monthly_values(history: pd.Series) -> tuple[pd.PeriodIndex, np.ndarray]:
     if index.has_duplicates:
         raise ValueError("history has repeated months: "
                          + ", ".join(str(m) for m in index[index.duplicated()][:5]))
-    values = pd.to_numeric(history, errors="coerce").to_numpy(dtype=float)
+    return index
+
+
+def _present_values(index: pd.PeriodIndex, values: np.ndarray) -> tuple[pd.PeriodIndex,
+                                                                          np.ndarray]:
+    """The months with data and their counts, in `index`'s order; NaN left out."""
     present = ~np.isnan(values)
     index, values = index[present], values[present]
     bad = (values < 0) | (values != np.round(values))
     if bad.any():
         raise ValueError("history counts must be whole numbers >= 0; bad at "
                          + ", ".join(str(m) for m in index[bad][:10]))
+    return index, values
+
+
+def _monthly_values(history: pd.Series) -> tuple[pd.PeriodIndex, np.ndarray]:
+    """The months with data and their counts, sorted; NaN (no usable data) left out."""
+    index = _monthly_index(history.index)
+    values = pd.to_numeric(history, errors="coerce").to_numpy(dtype=float)
+    index, values = _present_values(index, values)
     order = np.argsort(index.asi8, kind="stable")
     return index[order], values[order]
 
@@ -222,8 +233,60 @@ def fit_dispersion(history: pd.Series) -> DispersionFit:
     which counts seasonal swings as variation (a larger, more cautious estimate). Raises
     :class:`TooLittleHistory` when even that is impossible.
     """
-    months, y = _monthly_values(history)
-    n = len(y)
+    return _fit_values(*_monthly_values(history))
+
+
+def fit_dispersions(history: pd.DataFrame) -> dict:
+    """:func:`fit_dispersion` of every column of `history` (monthly series side by side, e.g.
+    the areas of a district): ``{column: DispersionFit}``, with ``None`` for a column too short
+    for an estimate. The same numbers as one call a column, with the index checked and each
+    design matrix built once.
+
+    >>> months = pd.period_range("2019-01", periods=36, freq="M")
+    >>> flat = [100 + [10, -20, 10][i // 12] for i in range(36)]
+    >>> fits = fit_dispersions(pd.DataFrame({"A": flat, "B": [1.0] * 6 + [None] * 30},
+    ...                                            index=months))
+    >>> round(fits["A"].dispersion, 4), fits["B"]
+    (3.1304, None)
+    """
+    index = _monthly_index(history.index)
+    order = np.argsort(index.asi8, kind="stable")
+    index = index[order]
+    numeric = all(pd.api.types.is_numeric_dtype(t) for t in history.dtypes)
+    frame = history if numeric else history.apply(pd.to_numeric, errors="coerce")
+    values = frame.to_numpy(dtype=float)[order]
+    designs: dict = {}
+    fits = {}
+    for j, column in enumerate(history.columns):
+        months, y = _present_values(index, values[:, j])
+        try:
+            fits[column] = _fit_values(months, y, designs)
+        except TooLittleHistory:
+            fits[column] = None
+    return fits
+
+
+def _fit_values(months: pd.PeriodIndex, y: np.ndarray, designs: dict | None = None
+                ) -> DispersionFit:
+    """The fit of counts `y` of sorted `months` (`designs`: a cache of design matrices)."""
+    key = months.asi8.tobytes()
+    if designs is None or key not in designs:
+        built = _design(months)
+        if designs is not None:
+            designs[key] = built
+    else:
+        built = designs[key]
+    design, seasonal = built
+    n, p = design.shape
+    if y.sum() == 0:
+        return DispersionFit(1.0, 0.0, n, n - p, seasonal)
+    pearson = _pearson_dispersion(y, design)
+    return DispersionFit(max(1.0, pearson), pearson, n, n - p, seasonal)
+
+
+def _design(months: pd.PeriodIndex) -> tuple[np.ndarray, bool]:
+    """Intercept, trend (per year) and, when the months allow, month-of-year columns."""
+    n = len(months)
     month_of_year = np.asarray(months.month)
     levels = np.unique(month_of_year)
     seasonal = n - (1 + len(levels)) >= MIN_DISPERSION_DF
@@ -232,15 +295,11 @@ def fit_dispersion(history: pd.Series) -> DispersionFit:
         raise TooLittleHistory(
             f"{n} month(s) of history; at least {2 + MIN_DISPERSION_DF} are needed to estimate "
             "how much the monthly counts vary")
-    if y.sum() == 0:
-        return DispersionFit(1.0, 0.0, n, n - p, seasonal)
     t = months.asi8.astype(float)
     columns = [np.ones(n), (t - t.mean()) / 12.0]
     if seasonal:
         columns += [(month_of_year == level).astype(float) for level in levels[1:]]
-    design = np.column_stack(columns)
-    pearson = _pearson_dispersion(y, design)
-    return DispersionFit(max(1.0, pearson), pearson, n, n - p, seasonal)
+    return np.column_stack(columns), seasonal
 
 
 def _poisson_fitted(y: np.ndarray, design: np.ndarray, *, maxit: int = 50,

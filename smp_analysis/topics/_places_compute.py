@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from ..categories import CRIME_TYPES, with_groups
-from ..methods.change import TooLittleHistory, change_table, fit_dispersion
+from ..methods.change import change_table, fit_dispersions
 from ..methods.concentration import gini, persistence, top_group_size, top_share
 from ..methods.near_repeat import to_british_national_grid
 from ..report import maps
@@ -63,9 +63,10 @@ def hotspots(long: pd.DataFrame, info: pd.DataFrame, now, before, history_months
         previous = wide.reindex(before, fill_value=0).sum()
         if category in tested:
             history = wide.reindex(history_months, fill_value=0)
-            fits = {a: _fit(history[a]) for a in areas}
-            phi = pd.Series({a: f[0] for a, f in fits.items()})
-            df = pd.Series({a: f[1] for a, f in fits.items()})
+            fits = fit_dispersions(history)
+            phi = pd.Series({a: math.nan if f is None else f.dispersion
+                             for a, f in fits.items()})
+            df = pd.Series({a: math.inf if f is None else float(f.df) for a, f in fits.items()})
         else:
             phi, df = pd.Series(math.nan, index=areas), pd.Series(math.inf, index=areas)
         changes = change_table(current, previous, alpha=alpha, dispersion=phi,
@@ -81,14 +82,6 @@ def hotspots(long: pd.DataFrame, info: pd.DataFrame, now, before, history_months
         frame["category"] = category
         rows.append(frame.rename_axis("area_code").reset_index())
     return pd.concat(rows, ignore_index=True).set_index(["category", "area_code"])
-
-
-def _fit(history: pd.Series) -> tuple[float, float]:
-    try:
-        fit = fit_dispersion(history)
-    except TooLittleHistory:
-        return math.nan, math.inf
-    return fit.dispersion, float(fit.df)
 
 
 def _concentration(lsoas: pd.DataFrame, fraction: float) -> pd.DataFrame:
