@@ -341,3 +341,20 @@ def test_maps_draw_legend_scale_and_escape_names():
     empty = maps.hexagon_map([], [], hexagon_metres=400, title="T", caption="c", alt="none",
                              synthetic=False)
     assert empty.png.startswith(b"\x89PNG")
+
+
+def test_cached_monthly_counts_are_the_stores_answers(northumbria):
+    # real gappy data: every span (inside, across the edges of and outside the data) and set of
+    # areas gets exactly the frame the query returns, from one query per areas and level
+    import datetime as dt
+
+    from smp_analysis.store import queries
+
+    sa = northumbria
+    spans = [(dt.date(1900, 1, 1), sa.current.end), (sa.previous.start, sa.previous.end),
+             (dt.date(2022, 5, 15), dt.date(2022, 8, 1)), (dt.date(2031, 1, 1), dt.date(2031, 12, 31))]
+    for areas in ([sa.focus_code], list(sa.districts.index), None):
+        for start, end in spans:
+            got = sa.monthly(start=start, end=end, area_codes=areas)
+            pd.testing.assert_frame_equal(got, queries.monthly_counts(
+                sa.con, start=start, end=end, area_codes=areas), check_exact=True)
