@@ -55,10 +55,14 @@ def hotspots(long: pd.DataFrame, info: pd.DataFrame, now, before, history_months
     `info` is indexed by area code with ``name``, ``population`` (and ``ward``)."""
     rows = []
     areas = info.index
+    # one table of every category's months by area (a category without a month or an area
+    # gets 0 there, as reindexing its own table would)
+    every = long.pivot_table(index="month", columns=["category", "area_code"], values="count",
+                             aggfunc="sum", fill_value=0)
+    present = set(every.columns.get_level_values(0))
     for category in SERIES:
-        part = long[long["category"] == category]
-        wide = part.pivot_table(index="month", columns="area_code", values="count",
-                                aggfunc="sum", fill_value=0).reindex(columns=areas, fill_value=0)
+        wide = (every[category] if category in present
+                else pd.DataFrame(index=every.index[:0])).reindex(columns=areas, fill_value=0)
         current = wide.reindex(now, fill_value=0).sum()
         previous = wide.reindex(before, fill_value=0).sum()
         if category in tested:
