@@ -126,10 +126,28 @@ def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool) -> Figur
     if synthetic:
         fig.text(0.99, 0.01, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9,
                  color="#a00000", alpha=0.8)
+    _freeze_date_ticks(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return Figure(buffer.getvalue(), caption, alt)
+
+
+def _freeze_date_ticks(fig: plt.Figure) -> None:
+    """Replace each automatic date locator by the ticks it gives now.
+
+    Saving with a tight bounding box draws a figure several times, and every draw of every
+    axes asks the date locator again (a date rule per call: most of the time of a grid of
+    small monthly panels). Its ticks depend only on the axis's date range, which is final once
+    the chart is drawn up, so the fixed ticks are the same ticks and the image the same image.
+    """
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for which in ("major", "minor"):
+                ticker = getattr(axis, which)
+                if isinstance(ticker.locator, mdates.AutoDateLocator):
+                    ticker.locator = mticker.FixedLocator(ticker.locator())
+                    ticker.locator.set_axis(axis)
 
 
 def monthly_lines(frame: pd.DataFrame, *, series: str, value: str, title: str,
@@ -246,6 +264,7 @@ def expected_grid(history: pd.DataFrame, *, period: ReportingPeriod, title: str,
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", ncol=4, fontsize=8, frameon=False)
     fig.suptitle(chart_text(title), x=0.01, ha="left", fontweight="bold")
+    _freeze_date_ticks(fig)  # before the layout, which draws every panel
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
