@@ -65,7 +65,7 @@ def trend_class(percent: float, significant: bool, worse_up: bool, stable_percen
     >>> trend_class(-8.0, False, False, 5)
     'worsening'
     """
-    if percent != percent:  # no earlier value: up from none
+    if pd.isna(percent):  # no earlier value: up from none
         percent = math.inf
     worse = percent > 0 if worse_up else percent < 0
     if significant:

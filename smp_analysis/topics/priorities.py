@@ -156,10 +156,10 @@ class Priorities(TopicResult):
                              "Candidate": m.index.astype(str), "Kind": m["kind"].to_numpy()})
         for f in FACTORS:
             view[FACTOR_NAMES[f]] = [_int(v) for v in m[f]]
-        view["Score"] = [f"{s:.2f}" if s == s else "–" for s in m["score"]]
+        view["Score"] = [f"{s:.2f}" if not pd.isna(s) else "–" for s in m["score"]]
         view[f"In top {self.top_n} (share of draws)"] = [percent_share(s) for s in m["stability"]]
-        view["Rank range"] = [f"{_int(lo)} to {_int(hi)}" if lo == lo and lo is not pd.NA
-                              else "–" for lo, hi in zip(m["low"], m["high"], strict=True)]
+        view["Rank range"] = [f"{_int(lo)} to {_int(hi)}" if not pd.isna(lo) else "–"
+                              for lo, hi in zip(m["low"], m["high"], strict=True)]
         return table(view, f"Priority scoring matrix for {self.area}: factor scores (1 = low, "
                      f"5 = high; – not scored), weighted score, rank and its stability")
 
@@ -334,29 +334,29 @@ def percent_share(x: float) -> str:
     >>> percent_share(0.834), percent_share(float("nan"))
     ('83%', '–')
     """
-    return "–" if x != x else f"{100 * x:.0f}%"
+    return "–" if pd.isna(x) else f"{100 * x:.0f}%"
 
 
 def _number(value: float) -> str:
     """'5,658', '12.3', '–'."""
-    if value != value:
+    if pd.isna(value):
         return "–"
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.1f}"
 
 
 def _int(value) -> str:
-    return "–" if value is pd.NA or value != value else str(int(value))
+    return "–" if pd.isna(value) else str(int(value))
 
 
 def _rank_words(row: pd.Series) -> str:
-    if row["rank"] is pd.NA or row["rank"] != row["rank"]:
+    if pd.isna(row["rank"]):
         return "unranked (no factor could be scored)"
     return (f"{ordinal(int(row['rank']))}, in the top {int(row['top_n'])} in "
             f"{percent_share(row['stability'])} of draws")
 
 
 def _change_words(change: float) -> str:
-    if change != change:
+    if pd.isna(change):
         return "no comparison possible"
     if round(change, 1) == 0:
         return "no change"
