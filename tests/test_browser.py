@@ -46,7 +46,7 @@ def test_images_render(page):
 
 
 def test_clicking_a_toc_link_scrolls_to_the_chapter(page):
-    link = page.locator("nav.smp-toc a", has_text="2. Crime rates compared with other districts")
+    link = page.locator("nav.smp-toc a", has_text="3. Crime rates compared with other districts")
     link.click()
     target = page.evaluate("location.hash")
     assert target.startswith("#")
