@@ -90,8 +90,6 @@ def seasonal_ratio(series: pd.DataFrame, *, min_years: int = 3, max_years: int =
     `exclude` maps a force to months (Timestamps) to leave out of its baselines. Returns
     ``force, month, count, expected, ratio`` for the months it could evaluate.
     """
-    from .farrington import farrington_flexible
-
     out = []
     for force, part in series.groupby("force", sort=True):
         months = pd.PeriodIndex(pd.to_datetime(part["month"]), freq="M")
@@ -107,6 +105,9 @@ def seasonal_ratio(series: pd.DataFrame, *, min_years: int = 3, max_years: int =
             assess = [full[k] for k in positions if full[k] not in missing]
             if not assess:
                 continue
+            # imported only when a series is long enough: short series never pay for scipy
+            from .farrington import farrington_flexible
+
             result = farrington_flexible(counts, freq=12, assess=assess, b=b, w=1,
                                          limit54=(0, 4), exclude_from_baseline=left_out)
             out.append(pd.DataFrame({

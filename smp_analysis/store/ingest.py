@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-from tqdm.auto import tqdm
 
 from ..errors import InputError, Problem
 from ..sources._csv import NotThisFormat
@@ -267,8 +266,8 @@ class _Run:
                 pending.append(submit(candidate))
                 if len(pending) > workers:
                     break
-            with tqdm(total=len(candidates), desc="ingest", unit="file",
-                      disable=not progress) as bar:
+            bar = _progress_bar(len(candidates)) if progress else None
+            try:
                 while pending:
                     read = pending.popleft().result()
                     if read.part is not None:
@@ -277,7 +276,11 @@ class _Run:
                     if nxt is not None:
                         pending.append(submit(nxt))
                     self.register(read)
-                    bar.update()
+                    if bar is not None:
+                        bar.update()
+            finally:
+                if bar is not None:
+                    bar.close()
         self.flush()
 
     def register(self, read: Read) -> None:
@@ -363,6 +366,12 @@ class _Run:
             outcome.rows_loaded -= rows
             outcome.note = note
             self.by_file_id[new_id] = outcome
+
+
+def _progress_bar(total: int):
+    from tqdm.auto import tqdm  # only when a bar is shown: importing it costs a quarter second
+
+    return tqdm(total=total, desc="ingest", unit="file")
 
 
 def _problem_outcome(read: Read) -> FileOutcome:
