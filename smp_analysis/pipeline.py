@@ -37,7 +37,8 @@ class PrepareError(RuntimeError):
 def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest.IngestReport:
     """Ingest police.uk files, reference tables, boundaries, victim extracts and partner
     indicators named in `params`; refresh the stored data-quality findings when anything
-    changed."""
+    changed (files already in the store, by path and stat key or by SHA-256, cost a stat or a
+    hash)."""
     log.info("%s: bringing the store %s up to date", params.assessment,
              Path(params.data.store).name)
     try:
@@ -53,9 +54,6 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
         raise StoreBusy(params.data.store, holder) from None
     try:
         report = ingest.ingest_police_uk(con, params.data.police_uk, progress=progress)
-        changed = any(f.status in ("loaded", "replaced") for f in report.files)
-        if changed or not store.has_table(con, "anomalies"):
-            quality.refresh(con)
         lookups_changed = False
         for kind in ingest.REFERENCE_READERS:
             path = getattr(params.data, kind)
@@ -71,6 +69,7 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
                 if path is not None:
                     ingest.load_victim_extract(con, kind, path, key)
         load_indicator_files(con, params.data.indicators or [])
+        quality.current(con)  # recomputed when anything above changed the store
     finally:
         con.close()
     if report.failed:

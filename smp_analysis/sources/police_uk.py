@@ -7,6 +7,10 @@ mapped have no coordinates or LSOA ("No Location"). Both are valid and kept.
 Validation uses a pandera schema applied lazily, so every failing row of a file is found in one
 pass; failing rows are quarantined with file, line, column and reason rather than dropped.
 Rows read = rows loaded + rows quarantined, for every file.
+
+Most files break no rule. They are read by Arrow and checked with the same rules as whole
+columns (:func:`_clean_typed`, which also types them), without pandas row objects or pandera;
+only a file that fails a check goes through pandera, which then reports every problem in it.
 """
 
 from __future__ import annotations

@@ -117,6 +117,8 @@ def load_victim_extract(con: duckdb.DuckDBPyConnection, kind: str, path: str | P
         con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM incoming_victims")
         con.unregister("incoming_victims")
         _store_quarantine(con, quarantine, file_id)
+        # the stored data-quality findings count quarantined rows (see quality.current)
+        con.execute("DROP TABLE IF EXISTS anomalies")
         if verifier is not None:
             con.execute("INSERT OR REPLACE INTO meta VALUES ('pseudonym_key', ?)", [verifier])
         con.execute("COMMIT")

@@ -94,6 +94,15 @@ def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return found
 
 
+def current(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The anomalies of the store as it is: the stored ones when no ingest changed the store
+    since they were computed (the ingest drops them whenever it changes anything), otherwise
+    computed and kept now (:func:`refresh`)."""
+    if has_table(con, "anomalies") and has_table(con, "coverage"):
+        return stored_anomalies(con)
+    return refresh(con)
+
+
 def stored_anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The anomalies kept by :func:`refresh`, or computed now when the store has none."""
     if not has_table(con, "anomalies"):
