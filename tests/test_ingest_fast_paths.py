@@ -191,3 +191,38 @@ def test_command_line_ingest_imports_only_what_it_uses():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == ""
+
+
+def test_forces_evaluated_together_get_their_own_expected_volumes():
+    """Batching forces in one Farrington call changes nothing but the time: each force's
+    expected volumes are those of the force evaluated alone (to rounding), including a force
+    with a missing month (evaluated in its own group) and one with a month left out."""
+    import pandas as pd
+
+    from smp_analysis.methods.quality import seasonal_ratio, volume_anomalies
+
+    rng = np.random.default_rng(5)
+    months = pd.period_range("2019-04", "2024-03", freq="M")
+    rows = []
+    for f in range(5):
+        level = rng.uniform(800, 9000)
+        for i, m in enumerate(months):
+            if f == 3 and i == 30:
+                continue
+            volume = level * (1 + 0.2 * np.sin(i / 12 * 2 * np.pi)) * (0.5 if f == 1 and
+                                                                      i == 44 else 1)
+            rows.append({"force": f"F{f}", "month": m.to_timestamp(),
+                         "count": int(rng.poisson(volume))})
+    series = pd.DataFrame(rows)
+    exclude = {"F2": [pd.Timestamp("2022-08-01")]}
+    together = seasonal_ratio(series, exclude=exclude)
+    alone = pd.concat([seasonal_ratio(part, exclude=exclude)
+                       for _, part in series.groupby("force")], ignore_index=True)
+    assert together[["force", "month", "count"]].equals(alone[["force", "month", "count"]])
+    np.testing.assert_allclose(together["expected"].to_numpy(float),
+                               alone["expected"].to_numpy(float), rtol=1e-12)
+    found = volume_anomalies(series)
+    each = pd.concat([volume_anomalies(part) for _, part in series.groupby("force")],
+                     ignore_index=True)
+    assert found.equals(each)
+    assert months[44].to_timestamp() in set(found.loc[found["force"] == "F1", "month"])
