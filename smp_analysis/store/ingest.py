@@ -94,7 +94,7 @@ class IngestReport:
         failed entries carry none)."""
         keys = ("path", "sha256", "status", "rows_read", "rows_loaded", "rows_quarantined",
                 "reasons", "error", "note")
-        return {"files": [{k: asdict(f)[k] for k in keys} for f in self.files],
+        return {"files": [{k: getattr(f, k) for k in keys} for f in self.files],
                 "replacements": [asdict(r) for r in self.replacements]}
 
 

@@ -36,9 +36,11 @@ ASB_BAND = (0.6, 1 / 0.6)
 ASB_ADVICE = "a publication problem, or a real change such as lockdown rules enforced as ASB"
 
 
-def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every anomaly in the store: ``force, month, kind, detail``, sorted by force and month."""
-    monthly = queries.force_monthly(con)
+def anomalies(con: duckdb.DuckDBPyConnection, monthly: pd.DataFrame | None = None
+              ) -> pd.DataFrame:
+    """Every anomaly in the store: ``force, month, kind, detail``, sorted by force and month.
+    `monthly`: :func:`.queries.force_monthly` of the store, when the caller has it."""
+    monthly = queries.force_monthly(con) if monthly is None else monthly
     parts = [
         missing_months(monthly.rename(columns={"rows": "count"})),
         volume_anomalies(monthly.rename(columns={"crimes": "count"})),
@@ -73,20 +75,22 @@ def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return result.sort_values(["force", "month", "kind"], kind="stable").reset_index(drop=True)
 
 
-def coverage(con: duckdb.DuckDBPyConnection, found: pd.DataFrame | None = None
-             ) -> pd.DataFrame:
+def coverage(con: duckdb.DuckDBPyConnection, found: pd.DataFrame | None = None,
+             monthly: pd.DataFrame | None = None) -> pd.DataFrame:
     """Coverage of every force in the store (see module doc): ``force, month, rows, has_data,
     incomplete, reason``."""
-    found = anomalies(con) if found is None else found
-    return coverage_table(queries.force_monthly(con), found)
+    monthly = queries.force_monthly(con) if monthly is None else monthly
+    found = anomalies(con, monthly) if found is None else found
+    return coverage_table(monthly, found)
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Recompute the anomalies and the coverage and keep them in the store (tables
     ``anomalies`` and ``coverage``), so chapters read them instead of recomputing; call after
     every ingest that changed the store."""
-    found = anomalies(con)
-    covered = coverage(con, found)
+    monthly = queries.force_monthly(con)  # one scan of the rows for both
+    found = anomalies(con, monthly)
+    covered = coverage(con, found, monthly)
     for name, frame in (("coverage", covered), ("anomalies", found)):
         con.register("found_frame", frame)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM found_frame")
