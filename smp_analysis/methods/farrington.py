@@ -39,46 +39,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
-# The normal and t tails come from scipy.special, exactly as scipy.stats computes them
-# (norm.ppf = ndtri, norm.sf = ndtr(-z), t.sf = stdtr(df, -t)): importing scipy.stats takes
-# seconds, which the data-quality step of every ingest would pay. scipy.stats is imported only
-# for the negative binomial and Poisson quantiles of the Noufaily thresholds.
-
-
-def _norm_ppf(q, loc=0.0, scale=1.0):
-    """scipy.stats.norm.ppf (NaN where scale <= 0).
-
-    >>> round(float(_norm_ppf(0.975)), 6), float(_norm_ppf(0.5, loc=2.0, scale=0.0))
-    (1.959964, nan)
-    """
-    scale = np.asarray(scale, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.where(scale > 0, special.ndtri(q) * scale + loc, np.nan)
-
-
-def _norm_sf(x, loc=0.0, scale=1.0):
-    """scipy.stats.norm.sf (NaN where scale <= 0).
-
-    >>> round(float(_norm_sf(1.959964)), 6), float(_norm_sf(3.0, loc=3.0, scale=2.0))
-    (0.025, 0.5)
-    """
-    scale = np.asarray(scale, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(scale > 0, special.ndtr(-((x - loc) / scale)), np.nan)
-
-
-def _t_sf(x, df):
-    """scipy.stats.t.sf (NaN where df <= 0).
-
-    >>> round(float(_t_sf(2.228139, 10)), 6)
-    0.025
-    """
-    df = np.asarray(df, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.where(df > 0, special.stdtr(df, -np.asarray(x, dtype=float)), np.nan)
-
+from . import tails  # scipy.stats' normal and t tails without importing scipy.stats
 
 RESULT_COLUMNS = ["observed", "expected", "upperbound", "alarm", "score", "pvalue", "trend", "phi"]
 ThresholdMethod = Literal["delta", "nbPlugin", "muan"]
@@ -245,14 +207,14 @@ def _threshold_delta(mu0, se_fit, phi, y, alpha, powertrans):
         se, exponent = np.sqrt(4 / 9 * mu0 ** (1 / 3) * tau), 2 / 3
     else:
         raise FarringtonInputError(f"powertrans must be '2/3', '1/2' or 'none', not {powertrans!r}")
-    z = _norm_ppf(1 - alpha)
+    z = tails.norm_ppf(1 - alpha)
     with np.errstate(invalid="ignore"):
         a = (mu0**exponent - z * se) ** (1 / exponent)
         c = (mu0**exponent + z * se) ** (1 / exponent)
     # R: sort(c(a, c), na.last = FALSE); the upper bound is the second element
     upper = np.where(np.isnan(a), c, np.where(np.isnan(c), a, np.maximum(a, c)))
     upper = np.where(np.isnan(a) & np.isnan(c), np.nan, upper)
-    prob = _norm_sf(y**exponent, loc=mu0**exponent, scale=se)
+    prob = tails.norm_sf(y**exponent, loc=mu0**exponent, scale=se)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(np.isnan(upper), np.nan, (y - mu0) / (upper - mu0))
     return upper, prob, score
@@ -264,7 +226,7 @@ def _threshold_noufaily(eta0, se_eta, phi, y, alpha, method):
     if method == "nbPlugin":
         mu_q = np.exp(eta0)
     else:
-        mu_q = np.exp(_norm_ppf(1 - alpha, loc=eta0, scale=se_eta))
+        mu_q = np.exp(tails.norm_ppf(1 - alpha, loc=eta0, scale=se_eta))
     upper = np.full_like(eta0, np.nan)
     prob = np.full_like(eta0, np.nan)
     finite = np.isfinite(mu_q)
@@ -331,7 +293,7 @@ def _evaluate(Y: np.ndarray, log_pop: np.ndarray, times: np.ndarray, k: int, c: 
         pred_t = np.exp(fit_t.beta @ x0_t + offset0)
         with np.errstate(divide="ignore", invalid="ignore"):
             t_value = fit_t.beta[:, 1] / np.sqrt(fit_t.dispersion * fit_t.xtwx_inv[:, 1, 1])
-            p_trend = 2 * _t_sf(np.abs(t_value), fit_t.df_residual)
+            p_trend = 2 * tails.t_sf(np.abs(t_value), fit_t.df_residual)
         do_trend = (conv_t & (c.b >= 3) & (p_trend < c.p_threshold_trend)
                     & (pred_t <= y.max(axis=1)))
     valid = do_trend | conv_n
