@@ -29,6 +29,7 @@ from ..methods.quality import (
 from . import queries
 from .connection import has_table
 
+QUALITY_MEMORY_LIMIT = "512MB"
 NO_LSOA_THRESHOLD = 0.05  # police.uk months typically have 1-3% of rows with no location
 # ASB swings more with the seasons than crime (winter lows near -30%), so its band is wider:
 # 0.6 and 1/0.6, symmetric on the log scale.
@@ -88,9 +89,15 @@ def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Recompute the anomalies and the coverage and keep them in the store (tables
     ``anomalies`` and ``coverage``), so chapters read them instead of recomputing; call after
     every ingest that changed the store."""
-    monthly = queries.force_monthly(con)  # one scan of the rows for both
-    found = anomalies(con, monthly)
-    covered = coverage(con, found, monthly)
+    # DuckDB's aggregates spill to disk beyond this, so the memory the findings take stays
+    # bounded however many rows the store holds (grouping 29 M Crime IDs would take GBs)
+    con.execute(f"SET memory_limit = '{QUALITY_MEMORY_LIMIT}'")
+    try:
+        monthly = queries.force_monthly(con)  # one scan of the rows for both
+        found = anomalies(con, monthly)
+        covered = coverage(con, found, monthly)
+    finally:
+        con.execute("RESET memory_limit")  # the store's connections never set another
     for name, frame in (("coverage", covered), ("anomalies", found)):
         con.register("found_frame", frame)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM found_frame")

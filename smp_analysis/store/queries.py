@@ -194,15 +194,17 @@ def repeated_crime_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """
     # Grouping 64-bit hashes first finds the few repeated IDs several times faster than
     # grouping every ID's text; the second grouping, on the text, drops hash collisions.
+    # The rows are scanned twice rather than kept (a CTE used twice would be materialised:
+    # gigabytes at national scale).
     frame = con.execute("""
-        WITH ids AS (SELECT crime_id, falls_within, month FROM crimes
-                     WHERE crime_id IS NOT NULL),
-        repeated AS (SELECT h FROM (SELECT hash(crime_id) AS h FROM ids)
-                     GROUP BY h HAVING count(*) > 1)
+        WITH repeated AS (SELECT h FROM (SELECT hash(crime_id) AS h FROM crimes
+                                         WHERE crime_id IS NOT NULL)
+                          GROUP BY h HAVING count(*) > 1)
         SELECT force, month, across_months, count(*)::BIGINT AS ids, sum(n)::BIGINT AS rows
         FROM (SELECT any_value(falls_within) AS force, max(month) AS month, count(*) AS n,
                      min(month) <> max(month) AS across_months
-              FROM ids WHERE hash(crime_id) IN (SELECT h FROM repeated)
+              FROM crimes
+              WHERE crime_id IS NOT NULL AND hash(crime_id) IN (SELECT h FROM repeated)
               GROUP BY crime_id HAVING count(*) > 1)
         GROUP BY ALL ORDER BY ALL""").df()
     frame["month"] = pd.to_datetime(frame["month"])
