@@ -218,12 +218,22 @@ class _Run:
             "modified_ns, stat_key FROM source_files WHERE kind = 'police_uk'").fetchall()
         self.files = {fid: (path, sha, (read, loaded, quarantined), reasons)
                       for fid, path, sha, read, loaded, quarantined, reasons, _, _ in registered}
+        self.by_path: dict[str, set[int]] = {}
+        self.by_sha: dict[str, set[int]] = {}
+        for fid, (path, sha, _, _) in self.files.items():
+            self._index(fid, path, sha)
         self.modified = {fid: modified for fid, *_, modified, _ in registered}
         self.keys = {(path, key): (fid, sha) for fid, path, sha, *_, key in registered
                      if key is not None}
         self.months = {(force, month): fid for fid, force, month in self.con.execute(
             "SELECT file_id, force, month FROM file_months").fetchall()}
         self.superseded = {sha: note for sha, note in overlaps.superseded_notes(self.con)}
+
+    def _index(self, file_id: int, path: str, sha: str) -> None:
+        """Registered files by path and by content, so that each file's lookups cost the same
+        whether the store holds 30 files or 3,000."""
+        self.by_path.setdefault(path, set()).add(file_id)
+        self.by_sha.setdefault(sha, set()).add(file_id)
 
     def part(self, file_id: int) -> Path:
         return self.folder / f"{int(file_id)}.parquet"
@@ -266,7 +276,10 @@ class _Run:
         self.flush()
         for table in ("quarantine", "file_months", "source_files"):
             self.con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
-        self.files.pop(file_id, None)
+        gone = self.files.pop(file_id, None)
+        if gone is not None:
+            self.by_path[gone[0]].discard(file_id)
+            self.by_sha[gone[1]].discard(file_id)
         self.months = {k: v for k, v in self.months.items() if v != file_id}
         self.replaced.append(self.part(file_id))
 
@@ -344,8 +357,8 @@ class _Run:
         """A file found unchanged by hashing gets its stat key, so the next run skips the
         hashing; only when its modification time is the registered one, which decides which
         of two files holding a force-month is the newer (:mod:`.overlaps`)."""
-        for file_id, (known_path, known_sha, _, _) in self.files.items():
-            if (known_path, known_sha) == (path, sha) and file_id not in self.broken and (
+        for file_id in sorted(self.by_path.get(path, ())):
+            if self.files[file_id][1] == sha and file_id not in self.broken and (
                     self.modified.get(file_id) == read.modified_ns):
                 self.pending_keys.append((read.stat_key, file_id))
                 self.keys[(path, read.stat_key)] = (file_id, sha)
@@ -354,8 +367,8 @@ class _Run:
     def _known_outcome(self, path: str, sha: str) -> FileOutcome | None:
         if not sha:
             return None
-        stored = sorted((fid, f) for fid, f in self.files.items()
-                        if f[1] == sha and fid not in self.broken)
+        stored = sorted((fid, self.files[fid]) for fid in self.by_sha.get(sha, ())
+                        if fid not in self.broken)
         same = [(fid, f) for fid, f in stored if f[0] == path]
         if same:
             file_id, (_, _, counts, reasons) = same[0]
@@ -375,7 +388,7 @@ class _Run:
     def _store(self, read: Read) -> FileOutcome:
         """Register a parsed file (its part is already written) and retire older versions."""
         result, path = read.parsed, str(read.candidate.path)
-        previous = [(fid, f[1]) for fid, f in self.files.items() if f[0] == path]
+        previous = [(fid, self.files[fid][1]) for fid in sorted(self.by_path.get(path, ()))]
         for old_id, _ in previous:
             self.drop_file(old_id)
             self.by_file_id.pop(old_id, None)
@@ -387,6 +400,7 @@ class _Run:
                                    is_synthetic(path), dt.datetime.now(), read.modified_ns,
                                    read.stat_key))
         self.files[read.file_id] = (path, read.sha, counts, reasons)
+        self._index(read.file_id, path, read.sha)
         _store_quarantine(self.con, result.quarantine, read.file_id)
         outcome = FileOutcome(path, read.sha, status, *counts, result.reasons)
         self.by_file_id[read.file_id] = outcome
