@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from .errors import InputError, ParamsError, Problem
+from .params_priorities import PrioritiesParams, check_priority_names
 from .params_yaml import _line_of, _read_yaml
 from .periods import ReportingPeriod
 
@@ -320,6 +321,7 @@ class AssessmentParams(_Strict):
     options: Options = Options()
     comparison_groups: list[ComparisonGroup] = Field(default_factory=list)
     targets: list[TargetParams] = Field(default_factory=list)
+    priorities: PrioritiesParams = PrioritiesParams()
     source_file: Path | None = Field(None, exclude=True)
 
     @field_validator("assessment")
@@ -385,13 +387,17 @@ def load_params(path: str | Path, *, check_files: bool = True) -> AssessmentPara
         ]
         if missing:
             raise ParamsError(missing)
-        _check_target_indicators(path, params)
+        _check_target_indicators(path, params, lines)
     return params
 
 
-def _check_target_indicators(path: Path, params: AssessmentParams) -> None:
-    """Every target names an indicator the indicator files define (all problems at once)."""
-    if not params.targets or not params.data.indicators:
+def _check_target_indicators(path: Path, params: AssessmentParams, lines: dict) -> None:
+    """Every target, and every indicator the priorities name, is one the indicator files
+    define (all problems at once)."""
+    if not params.data.indicators:
+        problems = check_priority_names(path, params, lines, None)
+        if problems:
+            raise ParamsError(problems)
         return
     from .sources.indicators import indicator_ids
 
@@ -409,6 +415,7 @@ def _check_target_indicators(path: Path, params: AssessmentParams) -> None:
             listed = ", ".join(sorted(known)) or "no indicators"
             problems.append(Problem(str(path), f"targets[{i}].indicator: unknown indicator "
                                     f"{target.indicator!r}; the indicator files define {listed}"))
+    problems += check_priority_names(path, params, lines, known)
     if problems:
         raise ParamsError(problems)
 

@@ -24,9 +24,9 @@ def soup(built_appendix):
 
 def test_every_chapter_was_executed_without_errors(built_appendix):
     names = [p.stem for p in built_appendix.executed]
-    assert names == ["00_summary", "01_overview", "02_rates", "03_data_quality",
-                     "04_expected_volumes", "05_domestic_abuse", "06_recording_practice",
-                     "07_partner_indicators", "08_places", "09_patterns"]
+    assert names == ["00_summary", "01_priorities", "02_overview", "03_rates", "04_data_quality",
+                     "05_expected_volumes", "06_domestic_abuse", "07_recording_practice",
+                     "08_partner_indicators", "09_places", "10_patterns"]
     for path in built_appendix.executed:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -52,7 +52,7 @@ def test_synthetic_banner_is_shown(soup):
     banners = soup.select(".smp-synthetic-banner")
     assert banners and "Synthetic demonstration data" in banners[0].get_text()
     # each chapter repeats it, and every chart says it inside the image
-    assert len(soup.select(".smp-notice-synthetic")) == 10
+    assert len(soup.select(".smp-notice-synthetic")) == 11
 
 
 def test_toc_links_all_resolve(soup):
@@ -62,14 +62,16 @@ def test_toc_links_all_resolve(soup):
     assert len(toc) >= 5
     assert [x for x in links if x not in ids] == []
     headings = [soup.find(id=x).get_text(" ", strip=True) for x in toc]
-    assert "1. Overview of recorded crime and anti-social behaviour" in headings
+    assert "1. Priorities" in headings
+    assert "2. Overview of recorded crime and anti-social behaviour" in headings
 
 
 def test_every_figure_has_real_alt_text_and_a_caption(soup):
     images = soup.find_all("img")
     # 7 + the rates funnel + 9 partner-indicator funnels + places (two maps, Lorenz curves)
+    # + the priority ranking
     # + patterns (two)
-    assert len(images) == 22
+    assert len(images) == 23
     for img in images:
         alt = img.get("alt", "")
         assert len(alt) > 40 and "No description" not in alt
@@ -105,15 +107,15 @@ def test_failed_chapter_keeps_previous_report_and_the_failed_notebook(
     before = built_appendix.html.read_bytes()
     notebooks = tmp_path / "notebooks"
     shutil.copytree(PROJECT / "notebooks", notebooks)
-    broken = nbformat.read(notebooks / "02_rates.ipynb", as_version=4)
+    broken = nbformat.read(notebooks / "03_rates.ipynb", as_version=4)
     broken.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
-    nbformat.write(broken, notebooks / "02_rates.ipynb")
+    nbformat.write(broken, notebooks / "03_rates.ipynb")
     with pytest.raises(AppendixError) as info:
         build_appendix(demo_params, out_dir=out, notebooks_dir=notebooks)
     message = str(info.value)
-    assert "02_rates" in message and "deliberate failure" in message
+    assert "03_rates" in message and "deliberate failure" in message
     assert built_appendix.html.read_bytes() == before
-    kept = out / "2015-16" / "failed" / "02_rates.ipynb"
+    kept = out / "2015-16" / "failed" / "03_rates.ipynb"
     assert kept.exists()
     errors = [o for c in nbformat.read(kept, as_version=4).cells for o in c.get("outputs", [])
               if o.output_type == "error"]

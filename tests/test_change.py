@@ -18,6 +18,7 @@ from smp_analysis.methods.change import (
     compare_counts,
     estimate_dispersion,
     fit_dispersion,
+    fit_dispersions,
 )
 from smp_analysis.methods.multiple_testing import benjamini_hochberg
 
@@ -242,3 +243,59 @@ def test_change_table_per_label_dispersion_and_bh():
     assert t.loc["A", "p_adjusted"] == pytest.approx(2 * t.loc["A", "p_value"])
     assert t.loc["B", "p_adjusted"] == pytest.approx(t.loc["B", "p_value"])
     assert t.loc["A", "significant"] and not t.loc["B", "significant"]
+
+
+def test_untested_labels_keep_counts_and_ratio_but_run_no_test():
+    # C has no dispersion: its counts, change and rate ratio are those compare_counts gives,
+    # its interval and p-values are NaN, and so are a label's with no offences in either period
+    current = pd.Series({"A": 150, "C": 120, "D": 0, "E": 7})
+    previous = pd.Series({"A": 100, "C": 100, "D": 0, "E": 0})
+    t = change_table(current, previous, dispersion={"A": 2.0}, current_exposure=2,
+                     previous_exposure=3, adjust="bh")
+    full = compare_counts(120, 100, current_exposure=2, previous_exposure=3)
+    row = t.loc["C"]
+    assert (row["previous"], row["current"], row["change"]) == (100, 120, 20)
+    assert row["percent_change"] == full.percent_change and row["rate_ratio"] == full.rate_ratio
+    assert all(math.isnan(row[c]) for c in ("ci_low", "ci_high", "p_value", "p_adjusted"))
+    assert math.isnan(t.loc["D", "rate_ratio"]) and math.isinf(t.loc["E", "rate_ratio"])
+    assert math.isnan(t.loc["E", "percent_change"])
+    assert t.loc["A", "p_adjusted"] == t.loc["A", "p_value"]  # the only label tested
+    assert t["significant"].tolist() == [t.loc["A", "p_value"] < 0.05, False, False, False]
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 30, 101, 1000, 4999, 20_000])
+def test_exact_binomial_test_is_scipys_to_the_last_bit(n):
+    from smp_analysis.methods.exact_binomial import binomial_test
+
+    rng = np.random.default_rng(n)
+    ks = sorted({0, 1, n // 3, n // 2, n - 1, n, *rng.integers(0, n + 1, 6).tolist()})
+    for k in (k for k in ks if 0 <= k <= n):
+        for p in (0.5, 0.25, 12 / 23, 0.0, 1.0, float(rng.random())):
+            for alpha in (0.05, 0.01):
+                reference = stats.binomtest(k, n, p)
+                ci = reference.proportion_ci(confidence_level=1 - alpha, method="exact")
+                assert binomial_test(k, n, p, alpha=alpha) == (reference.pvalue, ci.low, ci.high)
+
+
+def test_fit_dispersions_of_many_series_is_fit_dispersion_of_each():
+    # an unsorted index, different missing months per column, a column too short, a column of
+    # zeros, a trend-only column: each fit is the one-series fit, to the last bit
+    rng = np.random.default_rng(7)
+    months = pd.period_range("2018-01", periods=60, freq="M")
+    frame = pd.DataFrame({f"S{i}": rng.negative_binomial(5, 5 / (5 + 40 + i), 60).astype(float)
+                          for i in range(6)}, index=months)
+    frame.iloc[[3, 17, 40], 1] = np.nan
+    frame.iloc[7:, 2] = np.nan  # 7 months: refused
+    frame["S3"] = 0.0
+    frame.iloc[:47, 4] = np.nan  # 13 months: trend only
+    frame = frame.iloc[rng.permutation(60)]
+    fits = fit_dispersions(frame)
+    for column in frame.columns:
+        try:
+            alone = fit_dispersion(frame[column])
+        except TooLittleHistory:
+            alone = None
+        assert fits[column] == alone, column
+    assert fits["S2"] is None and not fits["S4"].seasonal and fits["S0"].seasonal
+    with pytest.raises(ValueError, match="whole numbers"):
+        fit_dispersions(frame.assign(S0=-1.0))

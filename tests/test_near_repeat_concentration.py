@@ -94,6 +94,40 @@ def test_every_cell_matches_a_brute_force_pair_count():
     assert result.attrs["pairs"] == len(events) * (len(events) - 1) / 2
 
 
+@pytest.mark.parametrize("permutations", [1, 7, 120])
+def test_permutations_are_the_seeded_generators_one_by_one(permutations):
+    # the reference: each permutation drawn in turn from default_rng(seed) and every pair of
+    # events counted (no spatial index); the Knox test (which counts many permutations at once
+    # from the pairs its tree finds) must agree exactly
+    rng = np.random.default_rng(permutations)
+    events = _near_repeats(rng, parents=25, children=2)
+    d_bands, t_bands = [(0, 0), (0, 150), (150, 400)], [(0, 0), (0, 7), (7, 30)]
+    result = knox_test(events, distance_bands=d_bands, time_bands=t_bands,
+                       permutations=permutations, seed=3)
+    xy, t = events[["x", "y"]].to_numpy(), events["t"].to_numpy()
+    first, second = np.array(list(itertools.combinations(range(len(events)), 2))).T
+    d = band_index(np.hypot(*(xy[first] - xy[second]).T), d_bands)
+
+    def counts(times):
+        cells = np.zeros(len(d_bands) * len(t_bands))
+        k = band_index(np.abs(times[first] - times[second]), t_bands)
+        for a, b in zip(d, k, strict=True):
+            if a >= 0 and b >= 0:
+                cells[a * len(t_bands) + b] += 1
+        return cells
+
+    observed = counts(t)
+    generator = np.random.default_rng(3)
+    total, at_least = np.zeros_like(observed), np.zeros_like(observed)
+    for _ in range(permutations):
+        permuted = counts(t[generator.permutation(len(t))])
+        total += permuted
+        at_least += permuted >= observed
+    assert result["observed"].tolist() == observed.tolist()
+    assert result["permuted_mean"].tolist() == (total / permutations).tolist()
+    assert result["p_value"].tolist() == ((1 + at_least) / (permutations + 1)).tolist()
+
+
 def test_permuted_mean_converges_to_the_exact_permutation_mean():
     rng = np.random.default_rng(31)
     events = _uniform(rng, 400, side=3000)

@@ -56,7 +56,9 @@ def test_pages_are_a4_and_their_number_is_sane(pdf, pages):
                           check=True).stdout
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
     assert abs(width - 595.3) < 1.5 and abs(height - 841.9) < 1.5  # A4: 210 x 297 mm
-    assert 12 <= len(pages) <= 40
+    # ten chapters with maps and charts, a few pages each, and the provenance; a runaway
+    # layout (a page per table row, or per figure) would give well over a hundred
+    assert 12 <= len(pages) <= 75
 
 
 def test_running_header_and_page_numbers_on_every_page(pages):

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .exact_binomial import binomial_test
 from .multiple_testing import benjamini_hochberg
 
 # Fewest residual degrees of freedom for a dispersion estimate: with fewer, the estimate is too
@@ -156,9 +157,8 @@ def compare_counts(current: int, previous: int, *, current_exposure: float = 1.0
 
     ratio = (x1 / current_exposure) / (x0 / previous_exposure) if x0 > 0 else math.inf
     if exact:
-        test = stats.binomtest(x1, n, p_null, alternative="two-sided")
-        ci = test.proportion_ci(confidence_level=1 - alpha, method="exact")
-        low, high, p_value = ci.low, ci.high, float(test.pvalue)
+        # scipy.stats.binomtest and its exact proportion_ci, the same numbers at less cost
+        p_value, low, high = binomial_test(x1, n, p_null, alpha=alpha)
     else:
         statistic = _binomial_deviance(x1, x0, p_null) / dispersion
         if math.isinf(dispersion_df):
@@ -192,9 +192,7 @@ class TooLittleHistory(ValueError):
     """The series is too short for a dispersion estimate; the message says how short."""
 
 
-def _monthly_values(history: pd.Series) -> tuple[pd.PeriodIndex, np.ndarray]:
-    """The months with data and their counts, sorted; NaN (no usable data) left out."""
-    index = history.index
+def _monthly_index(index: pd.Index) -> pd.PeriodIndex:
     if isinstance(index, pd.DatetimeIndex):
         index = index.to_period("M")
     if not isinstance(index, pd.PeriodIndex) or not index.freqstr.startswith("M"):
@@ -202,13 +200,26 @@ def _monthly_values(history: pd.Series) -> tuple[pd.PeriodIndex, np.ndarray]:
     if index.has_duplicates:
         raise ValueError("history has repeated months: "
                          + ", ".join(str(m) for m in index[index.duplicated()][:5]))
-    values = pd.to_numeric(history, errors="coerce").to_numpy(dtype=float)
+    return index
+
+
+def _present_values(index: pd.PeriodIndex, values: np.ndarray) -> tuple[pd.PeriodIndex,
+                                                                          np.ndarray]:
+    """The months with data and their counts, in `index`'s order; NaN left out."""
     present = ~np.isnan(values)
     index, values = index[present], values[present]
     bad = (values < 0) | (values != np.round(values))
     if bad.any():
         raise ValueError("history counts must be whole numbers >= 0; bad at "
                          + ", ".join(str(m) for m in index[bad][:10]))
+    return index, values
+
+
+def _monthly_values(history: pd.Series) -> tuple[pd.PeriodIndex, np.ndarray]:
+    """The months with data and their counts, sorted; NaN (no usable data) left out."""
+    index = _monthly_index(history.index)
+    values = pd.to_numeric(history, errors="coerce").to_numpy(dtype=float)
+    index, values = _present_values(index, values)
     order = np.argsort(index.asi8, kind="stable")
     return index[order], values[order]
 
@@ -222,8 +233,60 @@ def fit_dispersion(history: pd.Series) -> DispersionFit:
     which counts seasonal swings as variation (a larger, more cautious estimate). Raises
     :class:`TooLittleHistory` when even that is impossible.
     """
-    months, y = _monthly_values(history)
-    n = len(y)
+    return _fit_values(*_monthly_values(history))
+
+
+def fit_dispersions(history: pd.DataFrame) -> dict:
+    """:func:`fit_dispersion` of every column of `history` (monthly series side by side, e.g.
+    the areas of a district): ``{column: DispersionFit}``, with ``None`` for a column too short
+    for an estimate. The same numbers as one call a column, with the index checked and each
+    design matrix built once.
+
+    >>> months = pd.period_range("2019-01", periods=36, freq="M")
+    >>> flat = [100 + [10, -20, 10][i // 12] for i in range(36)]
+    >>> fits = fit_dispersions(pd.DataFrame({"A": flat, "B": [1.0] * 6 + [None] * 30},
+    ...                                            index=months))
+    >>> round(fits["A"].dispersion, 4), fits["B"]
+    (3.1304, None)
+    """
+    index = _monthly_index(history.index)
+    order = np.argsort(index.asi8, kind="stable")
+    index = index[order]
+    numeric = all(pd.api.types.is_numeric_dtype(t) for t in history.dtypes)
+    frame = history if numeric else history.apply(pd.to_numeric, errors="coerce")
+    values = frame.to_numpy(dtype=float)[order]
+    designs: dict = {}
+    fits = {}
+    for j, column in enumerate(history.columns):
+        months, y = _present_values(index, values[:, j])
+        try:
+            fits[column] = _fit_values(months, y, designs)
+        except TooLittleHistory:
+            fits[column] = None
+    return fits
+
+
+def _fit_values(months: pd.PeriodIndex, y: np.ndarray, designs: dict | None = None
+                ) -> DispersionFit:
+    """The fit of counts `y` of sorted `months` (`designs`: a cache of design matrices)."""
+    key = months.asi8.tobytes()
+    if designs is None or key not in designs:
+        built = _design(months)
+        if designs is not None:
+            designs[key] = built
+    else:
+        built = designs[key]
+    design, seasonal = built
+    n, p = design.shape
+    if y.sum() == 0:
+        return DispersionFit(1.0, 0.0, n, n - p, seasonal)
+    pearson = _pearson_dispersion(y, design)
+    return DispersionFit(max(1.0, pearson), pearson, n, n - p, seasonal)
+
+
+def _design(months: pd.PeriodIndex) -> tuple[np.ndarray, bool]:
+    """Intercept, trend (per year) and, when the months allow, month-of-year columns."""
+    n = len(months)
     month_of_year = np.asarray(months.month)
     levels = np.unique(month_of_year)
     seasonal = n - (1 + len(levels)) >= MIN_DISPERSION_DF
@@ -232,15 +295,11 @@ def fit_dispersion(history: pd.Series) -> DispersionFit:
         raise TooLittleHistory(
             f"{n} month(s) of history; at least {2 + MIN_DISPERSION_DF} are needed to estimate "
             "how much the monthly counts vary")
-    if y.sum() == 0:
-        return DispersionFit(1.0, 0.0, n, n - p, seasonal)
     t = months.asi8.astype(float)
     columns = [np.ones(n), (t - t.mean()) / 12.0]
     if seasonal:
         columns += [(month_of_year == level).astype(float) for level in levels[1:]]
-    design = np.column_stack(columns)
-    pearson = _pearson_dispersion(y, design)
-    return DispersionFit(max(1.0, pearson), pearson, n, n - p, seasonal)
+    return np.column_stack(columns), seasonal
 
 
 def _poisson_fitted(y: np.ndarray, design: np.ndarray, *, maxit: int = 50,
@@ -294,6 +353,21 @@ def _per_label(value, labels) -> dict:
     return dict.fromkeys(labels, float(value))
 
 
+def _untested(x1: int, x0: int, current_exposure: float,
+              previous_exposure: float) -> ChangeResult:
+    """The counts, change and rate ratio of a label that is not tested (interval and p-value
+    NaN), as :func:`compare_counts` would give them, without running a test."""
+    x1, x0 = _check_count("current", x1), _check_count("previous", x0)
+    if not (current_exposure > 0 and previous_exposure > 0):
+        raise ValueError("exposures must be positive")
+    percent = 100.0 * (x1 - x0) / x0 if x0 > 0 else math.nan
+    if x1 + x0 == 0:
+        ratio = math.nan
+    else:
+        ratio = (x1 / current_exposure) / (x0 / previous_exposure) if x0 > 0 else math.inf
+    return ChangeResult(x0, x1, x1 - x0, percent, ratio, math.nan, math.nan, math.nan, math.nan)
+
+
 def change_table(current: pd.Series, previous: pd.Series, *, alpha: float = 0.05,
                  current_exposure: float = 1.0, previous_exposure: float = 1.0,
                  dispersion: float | Mapping | pd.Series = 1.0,
@@ -322,16 +396,17 @@ def change_table(current: pd.Series, previous: pd.Series, *, alpha: float = 0.05
     for label in labels:
         x1, x0 = int(current.get(label, 0)), int(previous.get(label, 0))
         phi = phis[label]
-        tested = not math.isnan(phi)
-        r = compare_counts(x1, x0, current_exposure=current_exposure,
-                           previous_exposure=previous_exposure, alpha=alpha,
-                           dispersion=phi if tested else 1.0,
-                           dispersion_df=dfs[label] if dfs[label] > 0 else math.inf)
+        if math.isnan(phi):  # not tested: the counts and their ratio only (no test to run)
+            r = _untested(x1, x0, current_exposure, previous_exposure)
+        else:
+            r = compare_counts(x1, x0, current_exposure=current_exposure,
+                               previous_exposure=previous_exposure, alpha=alpha,
+                               dispersion=phi,
+                               dispersion_df=dfs[label] if dfs[label] > 0 else math.inf)
         rows[label] = {"previous": r.previous, "current": r.current, "change": r.change,
                        "percent_change": r.percent_change, "rate_ratio": r.rate_ratio,
-                       "ci_low": r.ci_low if tested else math.nan,
-                       "ci_high": r.ci_high if tested else math.nan,
-                       "p_value": r.p_value if tested else math.nan, "dispersion": phi}
+                       "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
+                       "dispersion": phi}
     columns = ["previous", "current", "change", "percent_change", "rate_ratio", "ci_low",
                "ci_high", "p_value", "dispersion"]
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)

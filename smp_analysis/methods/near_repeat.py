@@ -153,19 +153,32 @@ def knox_test(events: pd.DataFrame, *, distance_bands: Sequence, time_bands: Seq
     keep = d_index >= 0
     first, second, d_index = pairs[keep, 0], pairs[keep, 1], d_index[keep]
 
-    def cell_counts(times: np.ndarray) -> np.ndarray:
-        k = band_index(np.abs(times[first] - times[second]), t_bands)
-        used = k >= 0
-        return np.bincount(d_index[used] * n_t + k[used], minlength=n_d * n_t)
+    cells = n_d * n_t
 
-    observed = cell_counts(t)
+    def cell_counts(times: np.ndarray) -> np.ndarray:
+        """Pairs in each (distance, time) cell for each row of `times` (one ordering of the
+        times over the events a row)."""
+        k = band_index(np.abs(times[:, first] - times[:, second]), t_bands)
+        used = k >= 0
+        rows = np.broadcast_to(np.arange(len(times))[:, None], k.shape)
+        return np.bincount((rows * cells + d_index * n_t + k)[used],
+                           minlength=len(times) * cells).reshape(len(times), cells)
+
+    observed = cell_counts(t[None, :])[0]
     rng = np.random.default_rng(seed)
-    total = np.zeros(n_d * n_t)
-    at_least = np.zeros(n_d * n_t)
-    for _ in range(int(permutations)):
-        permuted = cell_counts(t[rng.permutation(n)])
-        total += permuted
-        at_least += permuted >= observed
+    total = np.zeros(cells)
+    at_least = np.zeros(cells)
+    # the permutations are drawn one by one from the seeded generator, as always, and counted
+    # a batch at a time (a batch's pair differences held at once: about 8 MB)
+    batch = max(1, min(int(permutations), 1_000_000 // max(1, len(d_index))))
+    left = int(permutations)
+    while left:
+        size = min(batch, left)
+        order = np.stack([rng.permutation(n) for _ in range(size)])
+        permuted = cell_counts(t[order])
+        total += permuted.sum(axis=0)
+        at_least += (permuted >= observed).sum(axis=0)
+        left -= size
     all_pairs = n * (n - 1) / 2
     spatial = np.bincount(d_index, minlength=n_d).astype(float)
     temporal = _pairs_in_time_bands(t, t_bands) if n >= 2 else np.zeros(n_t)

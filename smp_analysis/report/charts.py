@@ -126,10 +126,28 @@ def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool) -> Figur
     if synthetic:
         fig.text(0.99, 0.01, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9,
                  color="#a00000", alpha=0.8)
+    _freeze_date_ticks(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return Figure(buffer.getvalue(), caption, alt)
+
+
+def _freeze_date_ticks(fig: plt.Figure) -> None:
+    """Replace each automatic date locator by the ticks it gives now.
+
+    Saving with a tight bounding box draws a figure several times, and every draw of every
+    axes asks the date locator again (a date rule per call: most of the time of a grid of
+    small monthly panels). Its ticks depend only on the axis's date range, which is final once
+    the chart is drawn up, so the fixed ticks are the same ticks and the image the same image.
+    """
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for which in ("major", "minor"):
+                ticker = getattr(axis, which)
+                if isinstance(ticker.locator, mdates.AutoDateLocator):
+                    ticker.locator = mticker.FixedLocator(ticker.locator())
+                    ticker.locator.set_axis(axis)
 
 
 def monthly_lines(frame: pd.DataFrame, *, series: str, value: str, title: str,
@@ -246,6 +264,7 @@ def expected_grid(history: pd.DataFrame, *, period: ReportingPeriod, title: str,
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", ncol=4, fontsize=8, frameon=False)
     fig.suptitle(chart_text(title), x=0.01, ha="left", fontweight="bold")
+    _freeze_date_ticks(fig)  # before the layout, which draws every panel
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
@@ -390,4 +409,30 @@ def funnel_plot(points: pd.DataFrame, curve: pd.DataFrame, *, target: float, foc
         ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+# ---- priorities: the ranking and how far it moves with the weights ------------------------
+def rank_ranges(frame: pd.DataFrame, *, title: str, caption: str, alt: str, synthetic: bool,
+                top_n: int) -> Figure:
+    """One row per candidate (``label``, ``rank``, ``low``, ``high``, ``stability``,
+    ``robust``), best rank at the top: a dot at the rank with the given weights, a line over
+    the range of ranks across weight draws, and the share of draws in the top `top_n`."""
+    _theme()
+    data = frame.sort_values(["rank", "label"], ascending=[False, True], kind="stable")
+    fig, ax = plt.subplots(figsize=(9, 0.32 * len(data) + 1.4))
+    y = range(len(data))
+    colours = [FOCUS_COLOUR if r else PALETTE[0] for r in data["robust"]]
+    ax.hlines(list(y), data["low"].astype(float), data["high"].astype(float), color=colours,
+              lw=2.5, alpha=0.6)
+    ax.scatter(data["rank"].astype(float), list(y), color=colours, zorder=3, s=30)
+    ax.set_yticks(list(y), [chart_text(x) for x in data["label"]])
+    ax.axvline(top_n + 0.5, color="black", ls="--", lw=1)
+    ax.set_xlim(0.5, max(float(data["high"].max()), top_n + 1) + 4)
+    right = ax.get_xlim()[1]
+    for yi, share in zip(y, data["stability"], strict=True):
+        ax.text(right - 0.2, yi, f"{share:.0%}", va="center", ha="right", fontsize=8)
+    ax.set_xlabel(f"Rank (1 = highest score); dashed line: the top {top_n}; right: share of "
+                  f"weight draws in the top {top_n}")
+    ax.set_title(chart_text(title), loc="left")
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)

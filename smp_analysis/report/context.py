@@ -15,6 +15,7 @@ pairing of the two periods' months that every change between them uses.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass
 from functools import cached_property
@@ -55,6 +56,7 @@ class Assessment:
         self.params = params
         self.con = con
         self._results: dict = {}
+        self._monthly: dict = {}  # (areas, level) -> (last day held, monthly counts)
 
     @classmethod
     def open(cls, params_file: str | Path) -> Assessment:
@@ -342,9 +344,28 @@ class Assessment:
     # ------------------------------------------------------------------ counts
     def monthly(self, *, start, end, area_codes=None, level: str = "district") -> pd.DataFrame:
         """Monthly counts ``area_code, month, crime_type, count`` (see
-        :func:`smp_analysis.store.queries.monthly_counts`)."""
-        return queries.monthly_counts(self.con, start=start, end=end, area_codes=area_codes,
-                                      level=level)
+        :func:`smp_analysis.store.queries.monthly_counts`).
+
+        Several chapters ask for the same areas' counts over different spans; the store is
+        asked once per set of areas and level, for every month up to the end of the
+        assessment period (or of the span asked for, if later), and each request gets its
+        months of that, as the query would return them (same rows, order and types), as a
+        new frame the caller may change."""
+        key = (None if area_codes is None else tuple(area_codes), level)
+        last = pd.Timestamp(end).date()
+        held = self._monthly.get(key)
+        if held is None or last > held[0]:
+            until = max(last, self.current.end)
+            frame = queries.monthly_counts(self.con, start=dt.date(1, 1, 1), end=until,
+                                           area_codes=area_codes, level=level)
+            held = self._monthly[key] = (until, frame)
+        frame = held[1]
+        month = frame["month"]
+        inside = (month >= pd.Timestamp(start)) & (month <= pd.Timestamp(end))
+        if not inside.any():  # the store's empty frame (its column types differ)
+            return queries.monthly_counts(self.con, start=start, end=end,
+                                          area_codes=area_codes, level=level)
+        return frame[inside].reset_index(drop=True)
 
     # ------------------------------------------------------------------ topic results
     def cached(self, key, compute):

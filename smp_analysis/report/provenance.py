@@ -142,14 +142,21 @@ def package_versions() -> dict[str, str]:
 
 def scoped_inputs(con, params: AssessmentParams, forces) -> pd.DataFrame:
     """The input files this report draws on: police.uk files of `forces` (the forces of the
-    report's areas) and the reference tables and victim extracts its params name. A store
+    report's areas) and the reference tables, boundaries, partner-indicator files and victim
+    extracts its params name. A store
     shared with other assessments holds more; they are not this report's inputs."""
     frame = queries.input_files(con, forces)
     named = {kind for kind in ("lsoa_lookup", "census_population", "population_by_year",
                                "ward_lookup", "hospital_admissions", *VICTIM_LEVEL_KINDS)
              if getattr(params.data, kind, None) is not None}
+    boundaries = params.data.boundaries
+    if boundaries is not None:
+        named |= {f"{level}_boundaries" for level in boundaries.files()}
     keep = (frame["kind"] == "police_uk") | frame["kind"].isin(named)
-    return frame[keep].reset_index(drop=True)
+    indicators = frame["kind"] == "indicators"
+    if params.data.indicators is not None:  # without the key the chapter uses every file
+        indicators &= frame["path"].isin({str(Path(p).resolve()) for p in params.data.indicators})
+    return frame[keep | indicators].reset_index(drop=True)
 
 
 def collect(params: AssessmentParams, inputs: pd.DataFrame, *, project_dir: Path,

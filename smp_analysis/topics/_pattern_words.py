@@ -7,7 +7,7 @@
 >>> growth("Recorded crime", ("2021-22", "2022-23", "2023-24"),
 ...        0.099, 0.044, 0.03, True)  # doctest: +NORMALIZE_WHITESPACE
 'Recorded crime continues to rise, but the rate of growth has slowed: up 4.4% in 2023-24 against
-9.9% in 2022-23, a difference larger than chance variation would produce (p = 0.030).'
+9.9% in 2022-23, a difference larger than the usual variation from year to year (p = 0.030).'
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def trend(subject: str, n_years: int, years, change: float, low: float, high: fl
     >>> trend("recorded crime", 5, ("2019-20", "", "", "", "2023-24"), 0.034, 0.01, 0.06,
     ...       0.02, True)  # doctest: +NORMALIZE_WHITESPACE
     'Over the five years from 2019-20 to 2023-24 recorded crime changed by +3.4% a year on average
-    (95% interval +1.0% to +6.0%): a rising trend, larger than year-to-year chance variation would
-    produce (p = 0.020).'
+    (95% interval +1.0% to +6.0%): a rising trend, larger than the usual variation from year to
+    year (p = 0.020).'
     """
     spelled = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
                9: "nine", 10: "ten"}.get(n_years, str(n_years))
@@ -58,10 +58,10 @@ def trend(subject: str, n_years: int, years, change: float, low: float, high: fl
         return text + "."
     if clear:
         kind = "a rising trend" if change > 0 else "a falling trend"
-        return f"{text}: {kind}, larger than year-to-year chance variation would produce " \
+        return f"{text}: {kind}, larger than the usual variation from year to year " \
                f"({p_value(p)})."
-    return f"{text}: no clear trend, as changes of this size can arise from year-to-year " \
-           f"chance variation ({p_value(p)})."
+    return f"{text}: no clear trend, as changes of this size are within the usual variation " \
+           f"from year to year ({p_value(p)})."
 
 
 def growth(subject: str, years, previous: float, latest: float, p: float, clear: bool) -> str:
@@ -83,8 +83,8 @@ def growth(subject: str, years, previous: float, latest: float, p: float, clear:
               f"{_pct(previous)} in {y1}")
     if math.isnan(p):
         return f"{subject} {verb}, {how}: {detail}."
-    verdict = ("a difference larger than chance variation would produce" if clear else
-               "a difference that could arise from chance variation alone")
+    verdict = ("a difference larger than the usual variation from year to year" if clear else
+               "a difference within the usual variation from year to year")
     return f"{subject} {verb}, {how}: {detail}, {verdict} ({p_value(p)})."
 
 
@@ -138,8 +138,8 @@ def pandemic(area: str, name: str, row: pd.Series) -> str:
     if math.isnan(change):
         return ""
     direction = "higher" if change > 0 else "lower"
-    verdict = ("larger than chance variation would produce" if row["significant"] else
-               "within what chance variation could produce")
+    verdict = ("larger than the usual variation from year to year" if row["significant"] else
+               "within the usual variation from year to year")
     return (f"Compared with the same months of {name}, before the pandemic, recorded crime in "
             f"{area} is {abs(change):.1f}% {direction} ({count(row['current'])} against "
             f"{count(row['previous'])}), a difference {verdict} ({p_value(row['p_adjusted'])}).")
@@ -152,7 +152,8 @@ def pandemic_types(table: pd.DataFrame) -> str:
         errors="ignore")
     clear = types[types["significant"]]
     if clear.empty:
-        return "No crime type or ASB differs from its pre-pandemic level by more than chance."
+        return ("No crime type or ASB differs from its pre-pandemic level by more than the "
+                "usual variation from year to year.")
     up = [f"{n.lower()} ({_pct(r['percent_change'] / 100)} higher)" for n, r in
           clear[clear["change"] > 0].sort_values("percent_change", ascending=False).iterrows()]
     down = [f"{n.lower()} ({_pct(r['percent_change'] / 100)} lower)" for n, r in

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from ..categories import CRIME_TYPES, with_groups
-from ..methods.change import TooLittleHistory, change_table, fit_dispersion
+from ..methods.change import change_table, fit_dispersions
 from ..methods.concentration import gini, persistence, top_group_size, top_share
 from ..methods.near_repeat import to_british_national_grid
 from ..report import maps
@@ -55,17 +55,22 @@ def hotspots(long: pd.DataFrame, info: pd.DataFrame, now, before, history_months
     `info` is indexed by area code with ``name``, ``population`` (and ``ward``)."""
     rows = []
     areas = info.index
+    # one table of every category's months by area (a category without a month or an area
+    # gets 0 there, as reindexing its own table would)
+    every = long.pivot_table(index="month", columns=["category", "area_code"], values="count",
+                             aggfunc="sum", fill_value=0)
+    present = set(every.columns.get_level_values(0))
     for category in SERIES:
-        part = long[long["category"] == category]
-        wide = part.pivot_table(index="month", columns="area_code", values="count",
-                                aggfunc="sum", fill_value=0).reindex(columns=areas, fill_value=0)
+        wide = (every[category] if category in present
+                else pd.DataFrame(index=every.index[:0])).reindex(columns=areas, fill_value=0)
         current = wide.reindex(now, fill_value=0).sum()
         previous = wide.reindex(before, fill_value=0).sum()
         if category in tested:
             history = wide.reindex(history_months, fill_value=0)
-            fits = {a: _fit(history[a]) for a in areas}
-            phi = pd.Series({a: f[0] for a, f in fits.items()})
-            df = pd.Series({a: f[1] for a, f in fits.items()})
+            fits = fit_dispersions(history)
+            phi = pd.Series({a: math.nan if f is None else f.dispersion
+                             for a, f in fits.items()})
+            df = pd.Series({a: math.inf if f is None else float(f.df) for a, f in fits.items()})
         else:
             phi, df = pd.Series(math.nan, index=areas), pd.Series(math.inf, index=areas)
         changes = change_table(current, previous, alpha=alpha, dispersion=phi,
@@ -81,14 +86,6 @@ def hotspots(long: pd.DataFrame, info: pd.DataFrame, now, before, history_months
         frame["category"] = category
         rows.append(frame.rename_axis("area_code").reset_index())
     return pd.concat(rows, ignore_index=True).set_index(["category", "area_code"])
-
-
-def _fit(history: pd.Series) -> tuple[float, float]:
-    try:
-        fit = fit_dispersion(history)
-    except TooLittleHistory:
-        return math.nan, math.inf
-    return fit.dispersion, float(fit.df)
 
 
 def _concentration(lsoas: pd.DataFrame, fraction: float) -> pd.DataFrame:

@@ -135,15 +135,15 @@ def without_victim_level(quarantine: pd.DataFrame, anomalies: pd.DataFrame,
     ...                   "reason": ["bad date", "bad date"], "rows": [2, 1]})
     >>> a = pd.DataFrame({"force": ["kent", None], "month": q["month"],
     ...                   "kind": ["rows quarantined"] * 2,
-    ...                   "detail": ["2 row(s): bad date", "1 row(s): bad date"]})
+    ...                   "detail": ["2 rows: bad date", "1 row: bad date"]})
     >>> kept_q, kept_a = without_victim_level(q, a, {"/d/incidents.csv"})
     >>> kept_q["rows"].tolist(), kept_a["detail"].tolist()
-    ([2], ['2 row(s): bad date'])
+    ([2], ['2 rows: bad date'])
     """
     victim = quarantine["path"].isin(victim_paths)
     # the findings derived from those rows (store.quality words them this way): no path is
     # kept with a finding, but a victim extract has no force and no month
-    derived = {(f"{int(n):,} row(s): {reason}") for n, reason in
+    derived = {f"{plural(int(n), 'row')}: {reason}" for n, reason in
                zip(quarantine.loc[victim, "rows"], quarantine.loc[victim, "reason"], strict=True)}
     drop = ((anomalies["kind"] == "rows quarantined") & anomalies["force"].isna()
             & anomalies["month"].isna() & anomalies["detail"].isin(derived))

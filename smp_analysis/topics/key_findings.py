@@ -18,14 +18,16 @@ from . import (
     overview,
     patterns,
     places,
+    priorities,
     rates,
     recording,
 )
 
-# The order of the bullets: change, rank, anticipated volumes, data quality, domestic abuse,
+# The order of the bullets: the recommended priorities and the current priorities' status
+# first, then change, rank, anticipated volumes, data quality, domestic abuse,
 # recording practice, partner indicators and targets, places (hotspots), patterns (trends and
 # seasons).
-SOURCES = (overview, rates, expected, data_quality, domestic_abuse, recording, indicators,
+SOURCES = (priorities, overview, rates, expected, data_quality, domestic_abuse, recording, indicators,
            places, patterns)
 
 

@@ -256,8 +256,9 @@ class Places(TopicResult):
                 f"{self.previous.name}"
         if pd.isna(top["p_adjusted"]):
             return text + "."
-        verdict = ("a change larger than chance variation would produce" if top["significant"]
-                   else "a change within chance variation")
+        verdict = ("a change larger than the usual variation from year to year"
+                   if top["significant"] else "a change within the usual variation from year to "
+                   "year")
         return (f"{text}: {verdict} ({p_value(top['p_adjusted'])}, allowing for the "
                 f"{len(part)} {level}s tested).")
 
