@@ -1,18 +1,31 @@
-"""Benchmark: validated ingest of all Northumbria police.uk files into a new DuckDB store.
+"""Benchmark: `smp ingest police-uk` end to end as a user runs it, against pandas.
 
-In one run: (1) plain `pandas.read_csv` + `concat` of the same files (the baseline), (2) our
-`ingest_police_uk` (read, hash, validate with pandera, quarantine, type, store into a new
-store), each timed three times, alternating; medians of rows/s of both and the ratio.
-Then how many files took the fast (Arrow-only) path, and peak memory (max RSS of a fresh
-process) ingesting the first third of the files and all of them: streaming file by file keeps
-it flat.
+For each data set (the 33 real Northumbria files in ../shared/data, and the demo county in
+data/demo/police_uk when it has been generated), alternating, `--repeats` times:
 
-Run: .venv/bin/python benchmarks/ingest.py  (needs ../shared/data)
+* **baseline**: a fresh Python process that runs ``pandas.read_csv(f, dtype=str)`` on every
+  file (no validation, nothing stored). Two figures: the time of the reads alone (what the
+  issue compares with) and the whole process (interpreter start and ``import pandas`` too).
+* **ours**: a fresh ``python -m smp_analysis.cli ingest police-uk FOLDER --store NEW`` process,
+  timed from start to exit: interpreter start, imports, validation with quarantine, the
+  Parquet parts and the register, the data-quality findings and the ingest report.
+
+Medians are printed with the ratio ours / baseline (goal: at most 1.0 against the reads
+alone). Then peak memory (max RSS of the ingest process, from the kernel) for a quarter of the
+files and for all of them: ingest streams the files in bounded batches, so it stays flat.
+
+``--code DIR`` also times the ingest of another checkout (e.g. ``git archive main`` unpacked
+into a folder) in the same run, against the same baseline: the before/after figures.
+
+Run: .venv/bin/python benchmarks/ingest.py [--repeats 3] [--code /tmp/main-src]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,91 +33,122 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT))
-SOURCE = PROJECT.parent / "shared" / "data" / "police_uk" / "northumbria"
+NORTHUMBRIA = PROJECT.parent / "shared" / "data" / "police_uk" / "northumbria"
+DEMO = PROJECT / "data" / "demo" / "police_uk"
 
-
-def _files() -> list[Path]:
-    return sorted(SOURCE.rglob("*-street.csv"))
-
-
-def pandas_baseline(files: list[Path]) -> tuple[int, float]:
-    import pandas as pd
-
-    start = time.perf_counter()
-    frame = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
-    return len(frame), time.perf_counter() - start
-
-
-def ours(files: list[Path], store_path: Path) -> tuple[int, float]:
-    from smp_analysis import store
-    from smp_analysis.store.ingest import ingest_police_uk
-
-    start = time.perf_counter()
-    con = store.connect(store_path)
-    report = ingest_police_uk(con, files)
-    con.close()
-    seconds = time.perf_counter() - start
-    assert not report.failed
-    return sum(f.rows_read for f in report.files), seconds
-
-
-def fast_path_files(files: list[Path]) -> int:
-    """Files the reader validates on Arrow alone (the common path: no pandas, no pandera)."""
-    from smp_analysis.sources import police_uk
-
-    fast = 0
-    for f in files:
-        table = police_uk._records_fast(f, f.read_bytes())
-        fast += table is not None and police_uk._arrow_file_is_clean(f, table)
-    return fast
-
-
-def _peak_rss_child(n_files: int) -> float:
-    code = f"""
-import resource, sys, tempfile, json
-sys.path.insert(0, {str(PROJECT)!r})
-from pathlib import Path
-from smp_analysis import store
-from smp_analysis.store.ingest import ingest_police_uk
-files = sorted(Path({str(SOURCE)!r}).rglob('*-street.csv'))[:{n_files}]
-with tempfile.TemporaryDirectory() as tmp:
-    con = store.connect(Path(tmp) / 's.duckdb')
-    ingest_police_uk(con, files)
-    con.close()
-print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+BASELINE = """
+import sys, time, json
+t0 = time.perf_counter()
+import pandas as pd
+files = sys.argv[1:]
+t1 = time.perf_counter()
+rows = sum(len(pd.read_csv(f, dtype=str)) for f in files)
+print(json.dumps({"rows": rows, "read": time.perf_counter() - t1}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def files_of(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.name.endswith(("-street.csv",
+                                                                   "-street.csv.gz")))
+
+
+def run(argv: list[str], code: Path | None = None) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user + system, all threads), peak RSS (MB, from the kernel)
+    and stdout of a child process (exit 1 is a run with failed files)."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, **code_env(code))
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1):
+            sys.exit(f"{' '.join(argv[:6])} failed ({proc.returncode})")
+        out.seek(0)
+        return (seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                out.read().decode())
+
+
+def code_env(code: Path | None) -> dict:
+    """Popen arguments running `code`'s package (this tree's when None): the child starts in
+    that folder, and `python -m` puts its working folder first on sys.path, before the
+    installed (editable) package."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = str(code) + os.pathsep + env.get("PYTHONPATH", "")
+    return {"env": env, "cwd": code or PROJECT}
+
+
+def ingest_argv(inputs: list[Path], store: Path) -> list[str]:
+    return [sys.executable, "-m", "smp_analysis.cli", "ingest", "police-uk",
+            *map(str, inputs), "--store", str(store)]
+
+
+def bench(name: str, folder: Path, repeats: int, codes: dict[str, Path | None]) -> None:
+    files = files_of(folder)
+    for f in files:  # warm the page cache for every contender alike
+        f.read_bytes()
+    base: dict[str, list[float]] = {"read": [], "wall": [], "cpu": []}
+    ours: dict[str, dict[str, list[float]]] = {label: {"wall": [], "cpu": []} for label in codes}
+    rows = None
+    for _ in range(repeats):
+        wall, cpu, _, out = run([sys.executable, "-c", BASELINE, *map(str, files)])
+        result = json.loads(out)
+        rows = result["rows"]
+        for key, value in (("read", result["read"]), ("wall", wall), ("cpu", cpu)):
+            base[key].append(value)
+        for label, code in codes.items():
+            with tempfile.TemporaryDirectory(prefix="smp-bench-") as tmp:
+                store = Path(tmp) / "s.duckdb"
+                wall, cpu, _, _ = run(ingest_argv([folder], store), code)
+                ours[label]["wall"].append(wall)
+                ours[label]["cpu"].append(cpu)
+                document = json.loads(store.with_name("ingest-report.json").read_text())
+                read = sum(f["rows_read"] for f in document["files"])
+                assert read == rows, (label, read, rows)
+    med = {key: statistics.median(values) for key, values in base.items()}
+    print(f"{name}: {len(files)} files, {rows:,} rows (medians of {repeats}, in this run)")
+    print(f"  baseline pandas.read_csv(dtype=str), the reads alone:  {med['read']:6.2f} s")
+    print(f"  baseline, whole process (start, import pandas, reads): {med['wall']:6.2f} s, "
+          f"CPU {med['cpu']:.2f} s")
+    for label, times in ours.items():
+        wall, cpu = statistics.median(times["wall"]), statistics.median(times["cpu"])
+        print(f"  smp ingest police-uk, end to end [{label}]: {wall:6.2f} s, CPU {cpu:.2f} s")
+        print(f"    ratio {wall / med['read']:.2f} x the reads (goal <= 1.0), "
+              f"{wall / med['wall']:.2f} x the whole baseline process, CPU "
+              f"{cpu / med['cpu']:.2f} x   (runs: {', '.join(f'{x:.2f}' for x in times['wall'])})")
+
+
+def memory(name: str, folder: Path, codes: dict[str, Path | None]) -> None:
+    files = files_of(folder)
+    quarter = files[: max(1, len(files) // 4)]
+    for label, code in codes.items():
+        peaks = []
+        for subset in (quarter, files):
+            with tempfile.TemporaryDirectory(prefix="smp-bench-") as tmp:
+                peaks.append(run(ingest_argv(subset, Path(tmp) / "s.duckdb"), code)[2])
+        print(f"  peak RSS [{label}]: {len(quarter)} files {peaks[0]:.0f} MB, {len(files)} files "
+              f"{peaks[1]:.0f} MB (growth {100 * (peaks[1] / peaks[0] - 1):+.0f}%)")
 
 
 def main() -> None:
-    if not SOURCE.is_dir():
-        sys.exit(f"{SOURCE} is missing: this benchmark reads the real Northumbria files")
-    files = _files()
-    for f in files:  # warm the page cache for both contenders alike
-        f.read_bytes()
-    base_times, our_times = [], []
-    for _ in range(3):
-        n_base, t = pandas_baseline(files)
-        base_times.append(t)
-        with tempfile.TemporaryDirectory() as tmp:
-            n_ours, t = ours(files, Path(tmp) / "bench.duckdb")
-        our_times.append(t)
-    assert n_base == n_ours, (n_base, n_ours)
-    t_base, t_ours = sorted(base_times)[1], sorted(our_times)[1]
-    print(f"files: {len(files)}, rows: {n_ours:,}")
-    print(f"pandas read_csv + concat (no validation, not stored): {t_base:6.2f} s "
-          f"{n_base / t_base / 1e6:6.2f} M rows/s")
-    print(f"smp ingest (validated, quarantined, stored):           {t_ours:6.2f} s "
-          f"{n_ours / t_ours / 1e6:6.2f} M rows/s   (goal >= 1.0)")
-    print(f"ratio ours / pandas (rows/s): {t_base / t_ours:.2f}   (medians of 3; ours: "
-          + ", ".join(f"{n_ours / t / 1e6:.2f}" for t in our_times) + " M rows/s)")
-    print(f"fast (pyarrow) path taken by {fast_path_files(files)} of {len(files)} files")
-    third = max(1, len(files) // 3)
-    rss_third, rss_all = _peak_rss_child(third), _peak_rss_child(len(files))
-    print(f"peak RSS: {third} files {rss_third:.0f} MB, {len(files)} files {rss_all:.0f} MB "
-          f"(growth {100 * (rss_all / rss_third - 1):+.0f}%)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--code", type=Path, help="another checkout to time in the same run")
+    parser.add_argument("--only", choices=("northumbria", "demo"))
+    args = parser.parse_args()
+    codes: dict[str, Path | None] = {"this tree": None}
+    if args.code is not None:
+        codes = {f"{args.code}": args.code.resolve(), **codes}
+    sets = [("Northumbria (real)", NORTHUMBRIA), ("demo county", DEMO)]
+    sets = [(n, f) for n, f in sets if args.only is None or args.only in n.lower()]
+    if not any(f.is_dir() for _, f in sets):
+        sys.exit(f"neither {NORTHUMBRIA} nor {DEMO} exists (run `make demo-data`)")
+    for name, folder in sets:
+        if not folder.is_dir():
+            print(f"{name}: {folder} is missing, skipped")
+            continue
+        bench(name, folder, args.repeats, codes)
+        memory(name, folder, codes)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def _ingest(args: argparse.Namespace) -> int:
     con = store.connect(args.store)
     try:
         report = ingest.ingest_police_uk(con, args.paths, progress=sys.stderr.isatty())
-        anomalies = quality.refresh(con)
+        anomalies = quality.current(con)  # recomputed only when the store changed
     finally:
         con.close()
     _print_ingest(report)

@@ -13,6 +13,7 @@ line which process holds the store and what to do.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,7 @@ from .sources.police_uk import find_street_files
 from .store import boundaries as boundary_store
 from .store import indicators as indicator_store
 from .store import ingest, quality, queries
+from .store.connection import stat_key
 from .store.lock import StoreBusy, lock_conflict
 
 log = logging.getLogger(__name__)  # `smp appendix` prints its lines as progress
@@ -37,7 +39,8 @@ class PrepareError(RuntimeError):
 def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest.IngestReport:
     """Ingest police.uk files, reference tables, boundaries, victim extracts and partner
     indicators named in `params`; refresh the stored data-quality findings when anything
-    changed."""
+    changed (files already in the store, by path and stat key or by SHA-256, cost a stat or a
+    hash)."""
     log.info("%s: bringing the store %s up to date", params.assessment,
              Path(params.data.store).name)
     try:
@@ -53,9 +56,6 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
         raise StoreBusy(params.data.store, holder) from None
     try:
         report = ingest.ingest_police_uk(con, params.data.police_uk, progress=progress)
-        changed = any(f.status in ("loaded", "replaced") for f in report.files)
-        if changed or not store.has_table(con, "anomalies"):
-            quality.refresh(con)
         lookups_changed = False
         for kind in ingest.REFERENCE_READERS:
             path = getattr(params.data, kind)
@@ -71,6 +71,7 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
                 if path is not None:
                     ingest.load_victim_extract(con, kind, path, key)
         load_indicator_files(con, params.data.indicators or [])
+        quality.current(con)  # recomputed when anything above changed the store
     finally:
         con.close()
     if report.failed:
@@ -87,7 +88,8 @@ def prepare_store(params: AssessmentParams, *, progress: bool = False) -> ingest
 def store_is_current(params: AssessmentParams) -> bool:
     """True when the store already holds every input file `params` names, byte for byte
     (SHA-256), and its data-quality findings: checked through a read-only connection, so it
-    works while notebooks are reading the store."""
+    works while notebooks are reading the store. A file whose path and stat key are those it
+    was registered with is not hashed again (see :mod:`.store.ingest`)."""
     path = Path(params.data.store)
     if not path.exists():
         return False
@@ -96,12 +98,26 @@ def store_is_current(params: AssessmentParams) -> bool:
         stored = set(queries.input_files(con)["sha256"])
         if not store.has_table(con, "anomalies"):
             return False
+        try:
+            untouched = {(p, key) for p, key in con.execute(
+                "SELECT path, stat_key FROM source_files WHERE stat_key IS NOT NULL"
+            ).fetchall()}
+        except duckdb.Error:  # a store written before stat keys
+            untouched = set()
     finally:
         con.close()
     files = find_street_files([Path(p) for p in params.data.police_uk])
     files += [Path(p) for key, p in params.data.input_paths().items()
               if not key.startswith("data.police_uk")]
-    return all(sha256_of(f) in stored for f in files)
+    for f in files:
+        try:
+            if (str(f), stat_key(os.stat(f))) in untouched:
+                continue
+        except OSError:
+            return False
+        if sha256_of(f) not in stored:
+            return False
+    return True
 
 
 def load_indicator_files(con, paths: list[Path]) -> list[ingest.FileOutcome]:

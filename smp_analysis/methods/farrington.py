@@ -39,7 +39,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from . import tails  # scipy.stats' normal and t tails without importing scipy.stats
 
 RESULT_COLUMNS = ["observed", "expected", "upperbound", "alarm", "score", "pvalue", "trend", "phi"]
 ThresholdMethod = Literal["delta", "nbPlugin", "muan"]
@@ -206,24 +207,26 @@ def _threshold_delta(mu0, se_fit, phi, y, alpha, powertrans):
         se, exponent = np.sqrt(4 / 9 * mu0 ** (1 / 3) * tau), 2 / 3
     else:
         raise FarringtonInputError(f"powertrans must be '2/3', '1/2' or 'none', not {powertrans!r}")
-    z = stats.norm.ppf(1 - alpha)
+    z = tails.norm_ppf(1 - alpha)
     with np.errstate(invalid="ignore"):
         a = (mu0**exponent - z * se) ** (1 / exponent)
         c = (mu0**exponent + z * se) ** (1 / exponent)
     # R: sort(c(a, c), na.last = FALSE); the upper bound is the second element
     upper = np.where(np.isnan(a), c, np.where(np.isnan(c), a, np.maximum(a, c)))
     upper = np.where(np.isnan(a) & np.isnan(c), np.nan, upper)
-    prob = stats.norm.sf(y**exponent, loc=mu0**exponent, scale=se)
+    prob = tails.norm_sf(y**exponent, loc=mu0**exponent, scale=se)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(np.isnan(upper), np.nan, (y - mu0) / (upper - mu0))
     return upper, prob, score
 
 
 def _threshold_noufaily(eta0, se_eta, phi, y, alpha, method):
+    from scipy import stats
+
     if method == "nbPlugin":
         mu_q = np.exp(eta0)
     else:
-        mu_q = np.exp(stats.norm.ppf(1 - alpha, loc=eta0, scale=se_eta))
+        mu_q = np.exp(tails.norm_ppf(1 - alpha, loc=eta0, scale=se_eta))
     upper = np.full_like(eta0, np.nan)
     prob = np.full_like(eta0, np.nan)
     finite = np.isfinite(mu_q)
@@ -290,7 +293,7 @@ def _evaluate(Y: np.ndarray, log_pop: np.ndarray, times: np.ndarray, k: int, c: 
         pred_t = np.exp(fit_t.beta @ x0_t + offset0)
         with np.errstate(divide="ignore", invalid="ignore"):
             t_value = fit_t.beta[:, 1] / np.sqrt(fit_t.dispersion * fit_t.xtwx_inv[:, 1, 1])
-            p_trend = 2 * stats.t.sf(np.abs(t_value), fit_t.df_residual)
+            p_trend = 2 * tails.t_sf(np.abs(t_value), fit_t.df_residual)
         do_trend = (conv_t & (c.b >= 3) & (p_trend < c.p_threshold_trend)
                     & (pred_t <= y.max(axis=1)))
     valid = do_trend | conv_n

@@ -88,34 +88,46 @@ def seasonal_ratio(series: pd.DataFrame, *, min_years: int = 3, max_years: int =
     """Ratio to the Farrington expected volume for months with `min_years` of history.
 
     `exclude` maps a force to months (Timestamps) to leave out of its baselines. Returns
-    ``force, month, count, expected, ratio`` for the months it could evaluate.
+    ``force, month, count, expected, ratio`` for the months it could evaluate, by force and
+    month. Forces with the same months and the same months left out are evaluated together
+    (one Farrington fit per month for all of them: 43 forces cost little more than one).
     """
-    from .farrington import farrington_flexible
-
-    out = []
+    groups: dict[tuple, dict] = {}
     for force, part in series.groupby("force", sort=True):
         months = pd.PeriodIndex(pd.to_datetime(part["month"]), freq="M")
         full = pd.period_range(months.min(), months.max(), freq="M")
         counts = pd.Series(part["count"].to_numpy(), index=months).reindex(full)
         missing = full[counts.isna().to_numpy()]
-        counts = counts.fillna(0).astype("int64")
         left_out = missing.union(pd.PeriodIndex(
             [pd.Period(m, "M") for m in (exclude or {}).get(force, [])], freq="M"))
+        key = (full[0], full[-1], tuple(missing), tuple(left_out))
+        groups.setdefault(key, {})[force] = counts.fillna(0).astype("int64")
+    out = []
+    for (first, last, missing, left_out), members in groups.items():
+        full = pd.period_range(first, last, freq="M")
+        frame = pd.DataFrame(members, index=full)
         years = np.array([(k - 1) // 12 for k in range(len(full))])
         for b in range(min_years, max_years + 1):
             positions = np.flatnonzero(np.minimum(years, max_years) == b)
             assess = [full[k] for k in positions if full[k] not in missing]
             if not assess:
                 continue
-            result = farrington_flexible(counts, freq=12, assess=assess, b=b, w=1,
-                                         limit54=(0, 4), exclude_from_baseline=left_out)
+            # imported only when a series is long enough: short series never pay for scipy
+            from .farrington import farrington_flexible
+
+            result = farrington_flexible(frame, freq=12, assess=assess, b=b, w=1,
+                                         limit54=(0, 4),
+                                         exclude_from_baseline=pd.PeriodIndex(left_out,
+                                                                              freq="M"))
             out.append(pd.DataFrame({
-                "force": force, "month": [m.to_timestamp() for m in result.index],
+                "force": result.index.get_level_values(0),
+                "month": [m.to_timestamp() for m in result.index.get_level_values(1)],
                 "count": result["observed"].to_numpy(), "expected": result["expected"].to_numpy(),
             }))
     if not out:
         return pd.DataFrame(columns=["force", "month", "count", "expected", "ratio"])
-    frame = pd.concat(out, ignore_index=True)
+    frame = pd.concat(out, ignore_index=True).sort_values(["force", "month"], kind="stable")
+    frame = frame.reset_index(drop=True)
     frame["ratio"] = frame["count"] / frame["expected"]
     return frame
 

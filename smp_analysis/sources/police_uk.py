@@ -7,6 +7,10 @@ mapped have no coordinates or LSOA ("No Location"). Both are valid and kept.
 Validation uses a pandera schema applied lazily, so every failing row of a file is found in one
 pass; failing rows are quarantined with file, line, column and reason rather than dropped.
 Rows read = rows loaded + rows quarantined, for every file.
+
+Most files break no rule. They are read by Arrow and checked with the same rules as whole
+columns (:func:`_clean_typed`, which also types them), without pandas row objects or pandera;
+only a file that fails a check goes through pandera, which then reports every problem in it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -153,8 +156,11 @@ def _on_frame(fn):
                                  df.index)
 
 
-def street_schema() -> pandera.DataFrameSchema:
-    """The pandera schema of a police.uk street CSV, on raw text columns."""
+def street_schema():
+    """The pandera schema of a police.uk street CSV, on raw text columns (a
+    ``pandera.DataFrameSchema``; pandera is imported here, for the files that fail a rule)."""
+    import pandera.pandas as pandera
+
     checks: dict[str, list] = {}
     for column, fn, message in COLUMN_RULES:
         checks.setdefault(column, []).append(pandera.Check(_on_series(fn), error=message))
@@ -187,9 +193,9 @@ def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> Read
     data = normalise_line_ends(data)
     table = _records_fast(path, data)
     if table is not None:
-        if _arrow_file_is_clean(path, table):
-            lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
-            return ReadResult(str(path), sha256, _typed({c: table[c] for c in COLUMNS}, lines),
+        clean = _clean_typed(path, table)
+        if clean is not None:
+            return ReadResult(str(path), sha256, clean,
                               pd.DataFrame(columns=QUARANTINE_COLUMNS).astype({"line": "int64"}),
                               table.num_rows, {})
         frame, malformed = table.to_pandas(), []
@@ -272,28 +278,60 @@ def _one_reason_for_joined_files(frame: pd.DataFrame, problems: pd.DataFrame,
                       "value": None})])
 
 
-def _arrow_file_is_clean(path: Path, table: pa.Table) -> bool:
-    """True when every rule passes, months match the file name and no row is duplicated."""
+COORDINATES = {"Longitude": LONGITUDE_RANGE, "Latitude": LATITUDE_RANGE}
+
+
+def _clean_typed(path: Path, table: pa.Table) -> pa.Table | None:
+    """The typed rows (see :func:`_typed`) when every rule passes, months match the file name
+    and no row is duplicated; None as soon as anything fails (the caller then finds and
+    reports every problem with pandera).
+
+    The work of the checks is reused for the types: each coordinate column is parsed once and
+    checked on the numbers (the rule "empty, or a number within range", evaluated on the
+    parsed values), the Month column once for its distinct values.
+    """
     for column, fn, _ in COLUMN_RULES:
         if fn is _not_too_long:
             # one pass over the byte lengths (bytes >= characters): no hashing of every value
             longest = pc.max(pc.binary_length(table[column])).as_py()
             if longest is not None and longest > MAX_FIELD_CHARS:
-                return False
-            continue
-        # the other column rules are element-wise, so checking the distinct values is enough
-        # (a file holds one Month, a few hundred LSOAs and 14 crime types)
-        if not pc.all(fn(pc.unique(table[column]))).as_py():
-            return False
-    for fn, _ in ROW_RULES:
-        if not pc.all(fn(table)).as_py():
-            return False
-    file_month, _ = file_month_and_force(path)
-    if file_month is not None and not pc.all(pc.equal(table["Month"], file_month)).as_py():
-        return False
+                return None
+        elif column not in COORDINATES and not pc.all(fn(pc.unique(table[column]))).as_py():
+            # element-wise rules: the distinct values suffice (one Month, a few hundred LSOAs)
+            return None
+    numbers = {}
+    for column, (lo, hi) in COORDINATES.items():
+        values = table[column]
+        try:
+            parsed = pc.cast(pc.if_else(pc.equal(values, ""), None, values), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        extremes = pc.min_max(parsed)
+        if (extremes["min"].is_valid and (extremes["min"].as_py() < lo
+                                          or extremes["max"].as_py() > hi)) or (
+                pc.any(pc.is_nan(parsed)).as_py()):
+            return None
+        numbers[column] = parsed
     ids = table["Crime ID"]
-    present = pc.filter(ids, pc.not_equal(ids, ""))
-    return pc.count_distinct(present).as_py() == len(present)
+    present = pc.not_equal(ids, "")
+    absent = pc.invert(present)
+    if pc.any(absent).as_py() and not pc.all(pc.equal(
+            pc.filter(table["Crime type"], absent), "Anti-social behaviour")).as_py():
+        return None  # the row rule: only ASB rows may omit the Crime ID
+    months = pc.unique(table["Month"])
+    file_month, _ = file_month_and_force(path)
+    if file_month is not None and months.to_pylist() not in ([file_month], []):
+        return None
+    present_ids = pc.filter(ids, present)
+    if pc.count_distinct(present_ids).as_py() != len(present_ids):
+        return None
+    typed = {"longitude": numbers["Longitude"], "latitude": numbers["Latitude"],
+             "crime_id": pc.if_else(present, ids, None)}
+    if len(months) == 1:  # the usual file: one month, parsed once
+        typed["month"] = pa.repeat(pc.cast(pc.strptime(months, "%Y-%m", "s"), pa.date32())[0],
+                                   table.num_rows)
+    lines = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    return _typed({c: table[c] for c in COLUMNS}, lines, typed)
 
 
 def _records_fast(path: Path, data: bytes) -> pa.Table | None:
@@ -354,6 +392,8 @@ def _duplicated_rows(frame: pd.DataFrame) -> pd.Index:
 
 
 def _validate(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandera.errors
+
     try:
         street_schema().validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
@@ -382,12 +422,15 @@ ARROW_SCHEMA = pa.schema([
 ])
 
 
-def _typed(columns, lines: np.ndarray) -> pa.Table:
-    """Validated text columns (Arrow) -> typed Arrow table: empty text -> null, numbers, dates."""
+def _typed(columns, lines: np.ndarray, typed: dict | None = None) -> pa.Table:
+    """Validated text columns (Arrow) -> typed Arrow table: empty text -> null, numbers, dates.
+    `typed`: fields already converted by the caller."""
     out: dict[str, pa.Array] = {"line": pa.array(lines, pa.int64())}
     for source, field in zip(COLUMNS, FIELDS, strict=True):
         values = columns[source]
-        if field == "month":
+        if typed and field in typed:
+            out[field] = typed[field]
+        elif field == "month":
             out[field] = (pc.cast(pc.strptime(values, "%Y-%m", "s"), pa.date32())
                           if len(values) else pa.array([], pa.date32()))
         elif field in ("longitude", "latitude"):

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS source_files (
     kind VARCHAR NOT NULL, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
     reasons VARCHAR, synthetic BOOLEAN NOT NULL, ingested_at TIMESTAMP NOT NULL);
 ALTER TABLE source_files ADD COLUMN IF NOT EXISTS modified_ns BIGINT;
+ALTER TABLE source_files ADD COLUMN IF NOT EXISTS stat_key VARCHAR;
 CREATE SEQUENCE IF NOT EXISTS file_ids START 1;
 CREATE TABLE IF NOT EXISTS crimes_schema (
     file_id INTEGER NOT NULL, line BIGINT NOT NULL, crime_id VARCHAR, month DATE NOT NULL,
@@ -55,6 +56,21 @@ CREATE TABLE IF NOT EXISTS replacements (
 """
 SYNTHETIC_MARKER = ".synthetic-demo"
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def stat_key(info) -> str:
+    """What says a file is untouched since it was read: size, modification and change times,
+    device and inode. Any write changes the change time (which no program can set back), so a
+    registered file with the same key holds the bytes that were hashed, and a run need not read
+    it again (``unchanged`` without hashing, which at national scale is most of the time of
+    bringing a store up to date).
+
+    >>> from types import SimpleNamespace as S
+    >>> stat_key(S(st_size=12, st_mtime_ns=5, st_ctime_ns=6, st_dev=2, st_ino=7))
+    '12:5:6:2:7'
+    """
+    return (f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_dev}:"
+            f"{info.st_ino}")
 
 
 def is_synthetic(path: str | Path) -> bool:

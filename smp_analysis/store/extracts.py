@@ -15,16 +15,17 @@ from pathlib import Path
 import duckdb
 
 from ..errors import InputError, Problem
-from ..sources import geography
 from ..sources._csv import sha256_of
 from .connection import has_table
 
+# reader functions of smp_analysis.sources.geography, by name: that module (pandera, pandas) is
+# imported only when a reference table is loaded
 REFERENCE_READERS = {
-    "lsoa_lookup": geography.read_lsoa_lookup,
-    "census_population": geography.read_census_population,
-    "ward_lookup": geography.read_ward_lookup,
-    "population_by_year": geography.read_population_by_year,
-    "hospital_admissions": geography.read_hospital_admissions,
+    "lsoa_lookup": "read_lsoa_lookup",
+    "census_population": "read_census_population",
+    "ward_lookup": "read_ward_lookup",
+    "population_by_year": "read_population_by_year",
+    "hospital_admissions": "read_hospital_admissions",
 }
 VICTIM_READERS = {"incidents": "read_incidents", "marac_referrals": "read_marac_referrals"}
 
@@ -44,9 +45,10 @@ def load_reference(con: duckdb.DuckDBPyConnection, kind: str, path: str | Path) 
 
     Returns True when the table was (re)loaded.
     """
+    from ..sources import geography
     from .ingest import register_file
 
-    reader = REFERENCE_READERS[kind]
+    reader = getattr(geography, REFERENCE_READERS[kind])
     path = Path(path).resolve()
     sha = _sha_or_problem(path)
     loaded = con.execute("SELECT sha256 FROM source_files WHERE kind = ?", [kind]).fetchall()
@@ -115,6 +117,8 @@ def load_victim_extract(con: duckdb.DuckDBPyConnection, kind: str, path: str | P
         con.execute(f"CREATE OR REPLACE TABLE {kind} AS SELECT * FROM incoming_victims")
         con.unregister("incoming_victims")
         _store_quarantine(con, quarantine, file_id)
+        # the stored data-quality findings count quarantined rows (see quality.current)
+        con.execute("DROP TABLE IF EXISTS anomalies")
         if verifier is not None:
             con.execute("INSERT OR REPLACE INTO meta VALUES ('pseudonym_key', ?)", [verifier])
         con.execute("COMMIT")

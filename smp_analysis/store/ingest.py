@@ -3,7 +3,10 @@
 
 Identity of an input file is the SHA-256 of its content (decompressed, for ``.csv.gz``):
 re-ingesting an unchanged file is a no-op, the same bytes under another path are not loaded
-twice, and a changed file replaces its old rows. One force-month is stored from one file only:
+twice, and a changed file replaces its old rows. A registered file whose path and stat key
+(size, modification and change times, inode: :func:`.connection.stat_key`) are those it had
+when it was hashed is known to be unchanged without reading it, so bringing a national store
+up to date costs a stat per file rather than hashing gigabytes. One force-month is stored from one file only:
 when two files hold the same force and month (two downloads of June 2023, a re-download in
 another folder), the newer file's rows are kept and the older file's rows for that force-month
 are dropped, and the report says so (:mod:`.overlaps` defines "newer").
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +30,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-from tqdm.auto import tqdm
 
 from ..errors import InputError, Problem
 from ..sources._csv import NotThisFormat
 from ..sources.discover import Candidate, discover
 from . import overlaps
-from .connection import _create_crimes_view, broken_parts, is_synthetic, part_is_intact, parts_dir
+from .connection import (
+    _create_crimes_view,
+    broken_parts,
+    is_synthetic,
+    part_is_intact,
+    parts_dir,
+    stat_key,
+)
 from .connection import _part as run_part
 from .extracts import (  # noqa: F401 - the store's writing API lives in one namespace
     REFERENCE_READERS,
@@ -84,7 +94,7 @@ class IngestReport:
         failed entries carry none)."""
         keys = ("path", "sha256", "status", "rows_read", "rows_loaded", "rows_quarantined",
                 "reasons", "error", "note")
-        return {"files": [{k: asdict(f)[k] for k in keys} for f in self.files],
+        return {"files": [{k: getattr(f, k) for k in keys} for f in self.files],
                 "replacements": [asdict(r) for r in self.replacements]}
 
 
@@ -195,6 +205,7 @@ class _Run:
         self.seen: dict[str, str] = {}
         self.pending_files: list[tuple] = []
         self.pending_months: list[tuple] = []
+        self.pending_keys: list[tuple] = []
         self.ids = iter([i for (i,) in con.execute(
             "SELECT nextval('file_ids') FROM range(?)", [max(n_ids, 1)]).fetchall()])
         self.reload()
@@ -202,14 +213,27 @@ class _Run:
     def reload(self) -> None:
         """Read the register into memory (at the start, and after resolving an overlap)."""
         self.flush()
+        registered = self.con.execute(
+            "SELECT file_id, path, sha256, rows_read, rows_loaded, rows_quarantined, reasons, "
+            "modified_ns, stat_key FROM source_files WHERE kind = 'police_uk'").fetchall()
         self.files = {fid: (path, sha, (read, loaded, quarantined), reasons)
-                      for fid, path, sha, read, loaded, quarantined, reasons in self.con.execute(
-                          "SELECT file_id, path, sha256, rows_read, rows_loaded, "
-                          "rows_quarantined, reasons FROM source_files "
-                          "WHERE kind = 'police_uk'").fetchall()}
+                      for fid, path, sha, read, loaded, quarantined, reasons, _, _ in registered}
+        self.by_path: dict[str, set[int]] = {}
+        self.by_sha: dict[str, set[int]] = {}
+        for fid, (path, sha, _, _) in self.files.items():
+            self._index(fid, path, sha)
+        self.modified = {fid: modified for fid, *_, modified, _ in registered}
+        self.keys = {(path, key): (fid, sha) for fid, path, sha, *_, key in registered
+                     if key is not None}
         self.months = {(force, month): fid for fid, force, month in self.con.execute(
             "SELECT file_id, force, month FROM file_months").fetchall()}
         self.superseded = {sha: note for sha, note in overlaps.superseded_notes(self.con)}
+
+    def _index(self, file_id: int, path: str, sha: str) -> None:
+        """Registered files by path and by content, so that each file's lookups cost the same
+        whether the store holds 30 files or 3,000."""
+        self.by_path.setdefault(path, set()).add(file_id)
+        self.by_sha.setdefault(sha, set()).add(file_id)
 
     def part(self, file_id: int) -> Path:
         return self.folder / f"{int(file_id)}.parquet"
@@ -224,11 +248,15 @@ class _Run:
         if self.pending_files:
             self.con.execute(
                 "INSERT INTO source_files (file_id, path, sha256, kind, rows_read, rows_loaded, "
-                "rows_quarantined, reasons, synthetic, ingested_at, modified_ns) "
-                "SELECT * FROM (VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"]
+                "rows_quarantined, reasons, synthetic, ingested_at, modified_ns, stat_key) "
+                "SELECT * FROM (VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"]
                                                     * len(self.pending_files)) + ")",
                 [v for row in self.pending_files for v in row])
             self.pending_files.clear()
+        if self.pending_keys:  # files found unchanged by hashing: next time by their key
+            self.con.executemany("UPDATE source_files SET stat_key = ? WHERE file_id = ?",
+                                 self.pending_keys)
+            self.pending_keys.clear()
         if self.pending_months:
             self.con.execute(
                 "INSERT INTO file_months SELECT * FROM (VALUES "
@@ -248,7 +276,10 @@ class _Run:
         self.flush()
         for table in ("quarantine", "file_months", "source_files"):
             self.con.execute(f"DELETE FROM {table} WHERE file_id = ?", [file_id])
-        self.files.pop(file_id, None)
+        gone = self.files.pop(file_id, None)
+        if gone is not None:
+            self.by_path[gone[0]].discard(file_id)
+            self.by_sha[gone[1]].discard(file_id)
         self.months = {k: v for k, v in self.months.items() if v != file_id}
         self.replaced.append(self.part(file_id))
 
@@ -257,6 +288,9 @@ class _Run:
                           if fid not in self.broken) | frozenset(self.superseded)
 
         def submit(candidate: Candidate):
+            unchanged = self._untouched(candidate)
+            if unchanged is not None:
+                return unchanged
             file_id = self.new_file_id()
             return pool.submit(read_one, candidate, known, self.part(file_id), file_id)
 
@@ -267,18 +301,36 @@ class _Run:
                 pending.append(submit(candidate))
                 if len(pending) > workers:
                     break
-            with tqdm(total=len(candidates), desc="ingest", unit="file",
-                      disable=not progress) as bar:
+            bar = _progress_bar(len(candidates)) if progress else None
+            try:
                 while pending:
-                    read = pending.popleft().result()
+                    read = pending.popleft()
+                    read = read if isinstance(read, Read) else read.result()
                     if read.part is not None:
                         self.written.append(read.part)
                     nxt = next(queue, None)
                     if nxt is not None:
                         pending.append(submit(nxt))
                     self.register(read)
-                    bar.update()
+                    if bar is not None:
+                        bar.update()
+            finally:
+                if bar is not None:
+                    bar.close()
         self.flush()
+
+    def _untouched(self, candidate: Candidate) -> Read | None:
+        """A registered file whose stat key is unchanged: known without reading or hashing it
+        (None when it must be read)."""
+        try:
+            key = stat_key(os.stat(candidate.path))
+        except OSError:
+            return None  # read_one names the problem
+        known = self.keys.get((str(candidate.path), key))
+        if known is None or known[0] in self.broken:
+            return None
+        file_id, sha = known
+        return Read(candidate, sha, None, None, file_id, self.modified.get(file_id) or 0, key)
 
     def register(self, read: Read) -> None:
         path, sha = str(read.candidate.path), read.sha
@@ -286,22 +338,37 @@ class _Run:
         if outcome is None and isinstance(read.parsed, Exception):
             outcome = _problem_outcome(read)
         if outcome is None and read.parsed is None:  # known at the start, gone since: read it
-            read = read_one(read.candidate, frozenset(), self.part(read.file_id), read.file_id)
+            file_id = self.new_file_id()
+            read = read_one(read.candidate, frozenset(), self.part(file_id), file_id)
             if read.part is not None:
                 self.written.append(read.part)
             outcome = _problem_outcome(read) if isinstance(read.parsed, Exception) else None
         if outcome is None:
             outcome = self._store(read)
             self.seen[sha] = path
+        elif outcome.status == "unchanged" and read.stat_key and (
+                (path, read.stat_key) not in self.keys):
+            self._remember_key(path, sha, read)
         if read.part is not None and outcome.status not in IN_STORE:
             read.part.unlink(missing_ok=True)  # written in vain (known bytes, failed, ...)
         self.outcomes.append(outcome)
 
+    def _remember_key(self, path: str, sha: str, read: Read) -> None:
+        """A file found unchanged by hashing gets its stat key, so the next run skips the
+        hashing; only when its modification time is the registered one, which decides which
+        of two files holding a force-month is the newer (:mod:`.overlaps`)."""
+        for file_id in sorted(self.by_path.get(path, ())):
+            if self.files[file_id][1] == sha and file_id not in self.broken and (
+                    self.modified.get(file_id) == read.modified_ns):
+                self.pending_keys.append((read.stat_key, file_id))
+                self.keys[(path, read.stat_key)] = (file_id, sha)
+                return
+
     def _known_outcome(self, path: str, sha: str) -> FileOutcome | None:
         if not sha:
             return None
-        stored = sorted((fid, f) for fid, f in self.files.items()
-                        if f[1] == sha and fid not in self.broken)
+        stored = sorted((fid, self.files[fid]) for fid in self.by_sha.get(sha, ())
+                        if fid not in self.broken)
         same = [(fid, f) for fid, f in stored if f[0] == path]
         if same:
             file_id, (_, _, counts, reasons) = same[0]
@@ -321,7 +388,7 @@ class _Run:
     def _store(self, read: Read) -> FileOutcome:
         """Register a parsed file (its part is already written) and retire older versions."""
         result, path = read.parsed, str(read.candidate.path)
-        previous = [(fid, f[1]) for fid, f in self.files.items() if f[0] == path]
+        previous = [(fid, self.files[fid][1]) for fid in sorted(self.by_path.get(path, ()))]
         for old_id, _ in previous:
             self.drop_file(old_id)
             self.by_file_id.pop(old_id, None)
@@ -330,8 +397,10 @@ class _Run:
         counts = (result.rows_read, result.rows_loaded, result.rows_quarantined)
         reasons = json.dumps(result.reasons, sort_keys=True)
         self.pending_files.append((read.file_id, path, read.sha, "police_uk", *counts, reasons,
-                                   is_synthetic(path), dt.datetime.now(), read.modified_ns))
+                                   is_synthetic(path), dt.datetime.now(), read.modified_ns,
+                                   read.stat_key))
         self.files[read.file_id] = (path, read.sha, counts, reasons)
+        self._index(read.file_id, path, read.sha)
         _store_quarantine(self.con, result.quarantine, read.file_id)
         outcome = FileOutcome(path, read.sha, status, *counts, result.reasons)
         self.by_file_id[read.file_id] = outcome
@@ -363,6 +432,12 @@ class _Run:
             outcome.rows_loaded -= rows
             outcome.note = note
             self.by_file_id[new_id] = outcome
+
+
+def _progress_bar(total: int):
+    from tqdm.auto import tqdm  # only when a bar is shown: importing it costs a quarter second
+
+    return tqdm(total=total, desc="ingest", unit="file")
 
 
 def _problem_outcome(read: Read) -> FileOutcome:

@@ -18,6 +18,7 @@ from ..sources._csv import read_input
 from ..sources.discover import Candidate
 from ..sources.police_uk import parse_street_csv
 from . import overlaps
+from .connection import stat_key
 
 PART_DICTIONARY_COLUMNS = ["month", "reported_by", "falls_within", "crime_type",
                            "last_outcome_category", "lsoa_code", "lsoa_name", "context", "file_id"]
@@ -31,6 +32,7 @@ class Read:
     part: Path | None
     file_id: int
     modified_ns: int = 0
+    stat_key: str | None = None  # see connection.stat_key
     months: list[tuple[str, dt.date, int]] = field(default_factory=list)
 
 
@@ -43,7 +45,8 @@ def read_one(candidate: Candidate, known: frozenset[str], part: Path, file_id: i
     """
     path = candidate.path
     try:
-        modified_ns = os.stat(path).st_mtime_ns
+        info = os.stat(path)  # before reading: a write while reading changes the key
+        modified_ns, key = info.st_mtime_ns, stat_key(info)
         data = read_input(path)
     except InputError as exc:
         return Read(candidate, "", exc, None, file_id)
@@ -52,20 +55,20 @@ def read_one(candidate: Candidate, known: frozenset[str], part: Path, file_id: i
                      file_id)
     sha = hashlib.sha256(data).hexdigest()
     if sha in known:
-        return Read(candidate, sha, None, None, file_id, modified_ns)
+        return Read(candidate, sha, None, None, file_id, modified_ns, key)
     try:
         result = parse_street_csv(path, data, sha)
     except InputError as exc:
-        return Read(candidate, sha, exc, None, file_id, modified_ns)
+        return Read(candidate, sha, exc, None, file_id, modified_ns, key)
     except Exception as exc:  # noqa: BLE001 - one odd file must never stop the others
         return Read(candidate, sha, InputError(Problem(
             str(path), f"could not be read ({type(exc).__name__}: {exc}); check that it is a "
-            "police.uk street-level CSV")), None, file_id, modified_ns)
+            "police.uk street-level CSV")), None, file_id, modified_ns, key)
     rows = result.table.append_column("file_id", pa.array(
         np.full(result.table.num_rows, file_id, dtype=np.int32)))
     write_part(rows, part)
-    return Read(candidate, sha, result, part, file_id, modified_ns,
-                 overlaps.months_of(result.table))
+    return Read(candidate, sha, result, part, file_id, modified_ns, key,
+                overlaps.months_of(result.table))
 
 
 def write_part(rows: pa.Table, part: Path) -> None:
@@ -73,10 +76,11 @@ def write_part(rows: pa.Table, part: Path) -> None:
 
     tmp = part.with_suffix(".tmp")
     try:
-        # lz4, dictionary encoding only for the repetitive text columns and statistics only
-        # where queries filter (month, file): the cheapest write we measured; parts are
-        # ~35 MB per 500,000 rows
-        pq.write_table(rows, tmp, compression="lz4", use_dictionary=PART_DICTIONARY_COLUMNS,
+        # no compression, dictionary encoding only for the repetitive text columns and
+        # statistics only where queries filter (month, file): the cheapest write we measured
+        # (lz4 costs a third more time and saves only the coordinates' bytes, since Crime IDs
+        # are random hex); parts are ~100 bytes a row, ~50 MB per 500,000 rows
+        pq.write_table(rows, tmp, compression="none", use_dictionary=PART_DICTIONARY_COLUMNS,
                        write_statistics=["month", "file_id"])
         tmp.replace(part)
     except BaseException:

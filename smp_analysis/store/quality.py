@@ -29,6 +29,7 @@ from ..methods.quality import (
 from . import queries
 from .connection import has_table
 
+QUALITY_MEMORY_LIMIT = "512MB"
 NO_LSOA_THRESHOLD = 0.05  # police.uk months typically have 1-3% of rows with no location
 # ASB swings more with the seasons than crime (winter lows near -30%), so its band is wider:
 # 0.6 and 1/0.6, symmetric on the log scale.
@@ -36,9 +37,11 @@ ASB_BAND = (0.6, 1 / 0.6)
 ASB_ADVICE = "a publication problem, or a real change such as lockdown rules enforced as ASB"
 
 
-def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every anomaly in the store: ``force, month, kind, detail``, sorted by force and month."""
-    monthly = queries.force_monthly(con)
+def anomalies(con: duckdb.DuckDBPyConnection, monthly: pd.DataFrame | None = None
+              ) -> pd.DataFrame:
+    """Every anomaly in the store: ``force, month, kind, detail``, sorted by force and month.
+    `monthly`: :func:`.queries.force_monthly` of the store, when the caller has it."""
+    monthly = queries.force_monthly(con) if monthly is None else monthly
     parts = [
         missing_months(monthly.rename(columns={"rows": "count"})),
         volume_anomalies(monthly.rename(columns={"crimes": "count"})),
@@ -73,25 +76,42 @@ def anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return result.sort_values(["force", "month", "kind"], kind="stable").reset_index(drop=True)
 
 
-def coverage(con: duckdb.DuckDBPyConnection, found: pd.DataFrame | None = None
-             ) -> pd.DataFrame:
+def coverage(con: duckdb.DuckDBPyConnection, found: pd.DataFrame | None = None,
+             monthly: pd.DataFrame | None = None) -> pd.DataFrame:
     """Coverage of every force in the store (see module doc): ``force, month, rows, has_data,
     incomplete, reason``."""
-    found = anomalies(con) if found is None else found
-    return coverage_table(queries.force_monthly(con), found)
+    monthly = queries.force_monthly(con) if monthly is None else monthly
+    found = anomalies(con, monthly) if found is None else found
+    return coverage_table(monthly, found)
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Recompute the anomalies and the coverage and keep them in the store (tables
     ``anomalies`` and ``coverage``), so chapters read them instead of recomputing; call after
     every ingest that changed the store."""
-    found = anomalies(con)
-    covered = coverage(con, found)
+    # DuckDB's aggregates spill to disk beyond this, so the memory the findings take stays
+    # bounded however many rows the store holds (grouping 29 M Crime IDs would take GBs)
+    con.execute(f"SET memory_limit = '{QUALITY_MEMORY_LIMIT}'")
+    try:
+        monthly = queries.force_monthly(con)  # one scan of the rows for both
+        found = anomalies(con, monthly)
+        covered = coverage(con, found, monthly)
+    finally:
+        con.execute("RESET memory_limit")  # the store's connections never set another
     for name, frame in (("coverage", covered), ("anomalies", found)):
         con.register("found_frame", frame)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM found_frame")
         con.unregister("found_frame")
     return found
+
+
+def current(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The anomalies of the store as it is: the stored ones when no ingest changed the store
+    since they were computed (the ingest drops them whenever it changes anything), otherwise
+    computed and kept now (:func:`refresh`)."""
+    if has_table(con, "anomalies") and has_table(con, "coverage"):
+        return stored_anomalies(con)
+    return refresh(con)
 
 
 def stored_anomalies(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

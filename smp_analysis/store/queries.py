@@ -192,11 +192,20 @@ def repeated_crime_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ``across_months`` is True for IDs published in more than one month's file (reported at
     the latest month), False for IDs repeated within one month with different details.
     """
+    # Grouping 64-bit hashes first finds the few repeated IDs several times faster than
+    # grouping every ID's text; the second grouping, on the text, drops hash collisions.
+    # The rows are scanned twice rather than kept (a CTE used twice would be materialised:
+    # gigabytes at national scale).
     frame = con.execute("""
+        WITH repeated AS (SELECT h FROM (SELECT hash(crime_id) AS h FROM crimes
+                                         WHERE crime_id IS NOT NULL)
+                          GROUP BY h HAVING count(*) > 1)
         SELECT force, month, across_months, count(*)::BIGINT AS ids, sum(n)::BIGINT AS rows
         FROM (SELECT any_value(falls_within) AS force, max(month) AS month, count(*) AS n,
-                     count(DISTINCT month) > 1 AS across_months
-              FROM crimes WHERE crime_id IS NOT NULL GROUP BY crime_id HAVING count(*) > 1)
+                     min(month) <> max(month) AS across_months
+              FROM crimes
+              WHERE crime_id IS NOT NULL AND hash(crime_id) IN (SELECT h FROM repeated)
+              GROUP BY crime_id HAVING count(*) > 1)
         GROUP BY ALL ORDER BY ALL""").df()
     frame["month"] = pd.to_datetime(frame["month"])
     return frame
