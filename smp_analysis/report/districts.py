@@ -9,7 +9,8 @@ district:
 * ``assessment``: the given id suffixed with a slug of the district's name
   (``2023-24-tunbridge-wells``; with its code too, ``...-E07000116``, should two names give the
   same slug), so every appendix has its own outputs;
-* ``focus_area``: the district's code and name as the lookup has them;
+* ``focus_area``: the district's code and name as the lookup has them (without the " UA" the
+  LSOA lookup appends to unitary authorities);
 * ``partnership``: the given one for the given focus district; for the others, the district's
   name followed by "Community Safety Partnership" (as ``smp init`` names a partnership), since a
   partnership's real name cannot be guessed: edit the written files when it differs;
@@ -54,7 +55,9 @@ def comparison_districts(params_file: str | Path) -> list[tuple[str, str]]:
         frame = Assessment(params, con).districts
     finally:
         con.close()
-    return [(str(code), str(name)) for code, name in frame["area_name"].items()]
+    # the LSOA lookup appends " UA" to unitary authorities ("Medway UA"); not part of the name
+    return [(str(code), re.sub(r"\s+UA$", "", str(name).strip()))
+            for code, name in frame["area_name"].items()]
 
 
 def derive(raw: dict, code: str, name: str, ids: dict[str, str]) -> dict:

@@ -118,7 +118,12 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
     never raises, so a failing appendix is one line in the batch's table, not a worker's
     traceback in the log."""
     from .build import _reason
+    from .manifest import source_digest
 
+    expected = (fingerprints or {}).get("code", {}).get("source_sha256")
+    if expected is not None and expected != source_digest():
+        return False, ("this worker runs different smp-analysis code from the client that sent "
+                       "the batch; install the same version (and checkout) on every worker")
     # a batch shows one bar, not a line a chapter
     quiet = log.level
     log.setLevel(logging.WARNING)
