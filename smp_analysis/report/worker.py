@@ -169,7 +169,7 @@ class _Forward(logging.Handler):
 def _init_worker(queue) -> None:
     global IN_WORKER
     IN_WORKER = True
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["MPLBACKEND"] = "Agg"
     logger = logging.getLogger("smp_analysis")
     logger.addHandler(logging.handlers.QueueHandler(queue))
     logger.setLevel(logging.INFO)
@@ -231,10 +231,18 @@ def _main_not_imported():
 
 
 def submit(function, *args, **kwargs) -> Future:
-    """`function(*args, **kwargs)` in the reused worker process."""
+    """`function(*args, **kwargs)` in the reused worker process, with this process's
+    environment variables (they may have changed since the worker started)."""
     executor = pool()
     with _main_not_imported():  # the process starts on the first submit
-        return executor.submit(function, *args, **kwargs)
+        return executor.submit(_in_environment, dict(os.environ), function, *args, **kwargs)
+
+
+def _in_environment(environment: dict, function, *args, **kwargs):
+    os.environ.clear()
+    os.environ.update(environment)
+    os.environ["MPLBACKEND"] = "Agg"  # a caller in Jupyter has the inline backend set
+    return function(*args, **kwargs)
 
 
 def call(function, *args, **kwargs):
