@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from pathlib import Path
 
 from ..errors import InputError
@@ -187,6 +188,10 @@ def _client(scheduler: str | None, workers: int):
             with client:
                 yield client
         else:
+            # the scheduler's health endpoint falls back to a free port when 8787 is taken
+            # (another cluster): nothing the user needs to know
+            warnings.filterwarnings("ignore", message="Port 8787 is already in use",
+                                    category=UserWarning)
             with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                               dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
                     Client(cluster) as client:

@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 IN_WORKER = False  # True in the processes this module starts
+_loaded_source: str | None = None
 log = logging.getLogger("smp_analysis.report.build")  # the lines `smp appendix` prints
 
 
@@ -120,8 +121,11 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
     from .build import _reason
     from .manifest import source_digest
 
+    global _loaded_source
+    if _loaded_source is None:  # the code this process imported, read when it first builds
+        _loaded_source = source_digest()
     expected = (fingerprints or {}).get("code", {}).get("source_sha256")
-    if expected is not None and expected != source_digest():
+    if expected is not None and expected != _loaded_source:
         return False, ("this worker runs different smp-analysis code from the client that sent "
                        "the batch; install the same version (and checkout) on every worker")
     # a batch shows one bar, not a line a chapter
