@@ -99,57 +99,12 @@ def _check_params(args: argparse.Namespace) -> int:
 
 
 def _appendix(args: argparse.Namespace) -> int:
-    """Build every params file's appendix. One params file: its chapters' progress, then the
-    files written. Several: one failure never stops the others; the run ends with a table of
-    built and failed appendices (with the reason) and exits 1 if any failed."""
-    from .params import load_params
-    from .pipeline import prepare_store
-    from .report.build import build_appendices, build_appendix, outcomes_table
+    """Build every params file's appendix (see :mod:`smp_analysis.cli_appendix`)."""
+    from .cli_appendix import appendix_command
 
-    start = time.perf_counter()
     _show_progress()
     args.params = [p.resolve() for p in _expand_globs(args.params)]
-    if args.store_only:
-        for path in args.params:
-            params = load_params(path)
-            report = prepare_store(params, progress=sys.stderr.isatty())
-            loaded = sum(f.status in ("loaded", "replaced") for f in report.files)
-            print(f"Store {params.data.store} is up to date for {path} "
-                  f"({plural(loaded, 'file')} loaded now)")
-        return EXIT_OK
-    want_pdf = args.pdf is not None
-    if args.pdf == "if-available":
-        from .report.pdf import find_browser
-
-        if find_browser() is None:
-            print("smp: no Chromium found, so no PDF this time (apt-get install chromium, or "
-                  "`playwright install chromium`, or set SMP_CHROMIUM)", file=sys.stderr)
-            want_pdf = False
-    if len(args.params) == 1:
-        results = [build_appendix(args.params[0], out_dir=args.out.resolve(),
-                                  progress=sys.stderr.isatty(), pdf=want_pdf)]
-        failed = []
-    else:
-        outcomes = build_appendices(args.params, out_dir=args.out.resolve(),
-                                    workers=args.workers, progress=sys.stderr.isatty())
-        built = [o for o in outcomes if o.ok]
-        results = [o.result for o in built]
-        if want_pdf:
-            results = _add_pdfs([o.params_file for o in built], results)
-        failed = [o for o in outcomes if not o.ok]
-    for result in results:
-        print(f"Appendix written to {result.html}")
-        for label, path in (("PDF", result.pdf), ("Tables (workbook)", result.workbook),
-                            ("Tables (CSV)", result.tables)):
-            if path is not None:
-                print(f"  {label}: {path}")
-    if len(args.params) > 1:
-        for outcome in failed:
-            print(f"smp: {outcome.params_file}: {outcome.error}", file=sys.stderr)
-        print(outcomes_table(outcomes))
-    print(f"{plural(len(results), 'appendix', 'appendices')} built of "
-          f"{plural(len(args.params), 'params file')} in {time.perf_counter() - start:.1f} s")
-    return EXIT_FAILED if failed else EXIT_OK
+    return appendix_command(args)
 
 
 def _expand_globs(paths: list[Path]) -> list[Path]:
@@ -162,18 +117,6 @@ def _expand_globs(paths: list[Path]) -> list[Path]:
         matches = sorted(glob.glob(str(path))) if any(c in str(path) for c in "*?[") else []
         expanded.extend([Path(m) for m in matches] or [path])
     return expanded
-
-
-def _add_pdfs(params_files: list[Path], results):
-    """PDFs for a batch: printed one after another once every HTML was written (one Chromium
-    at a time on a small machine). `results` are in the order of `params_files`."""
-    import dataclasses
-
-    from .params import load_params
-    from .report.build import write_appendix_pdf
-
-    return [dataclasses.replace(r, pdf=write_appendix_pdf(r.html, load_params(p)))
-            for p, r in zip(params_files, results, strict=True)]
 
 
 def _show_progress() -> None:
@@ -314,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
         "appendix", "build the appendix (HTML, tables as CSV and workbook, optional PDF)",
         "  smp appendix --params params/2023-24.yaml --pdf\n"
         "  smp appendix --params params/*.yaml --workers 2 --out reports/\n"
+        "  smp appendix --params params/2023-24.yaml --all-districts   # every district\n"
+        "  smp appendix --params params/*.yaml --scheduler tcp://10.0.0.5:8786\n"
         "  smp appendix --params params/2023-24.yaml --store-only   # update the store only")
     appendix.add_argument("--params", nargs="+", required=True, type=Path, metavar="FILE",
                           help="one or more params files, one appendix each")
@@ -328,6 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "%(default)s)")
     appendix.add_argument("--store-only", action="store_true",
                           help="bring the store up to date and stop (what notebooks read)")
+    appendix.add_argument("--all-districts", action="store_true",
+                          help="from one params file, one appendix per district of its "
+                          "comparison area, each district in turn the focus (ids suffixed "
+                          "with the district's name; docs/scaling.md)")
+    appendix.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                          help="build a batch on a running dask.distributed scheduler (e.g. "
+                          "tcp://10.0.0.5:8786) instead of local worker processes; its workers "
+                          "must see the same paths (docs/scaling.md)")
+    appendix.add_argument("--force", action="store_true",
+                          help="rebuild every appendix of a batch, also those whose params, "
+                          "input files and code are unchanged since their last build")
     appendix.set_defaults(func=_appendix)
     return parser
 

@@ -1,5 +1,10 @@
 """Run chapter notebooks with papermill and render ONE self-contained HTML appendix.
 
+The chapters of an appendix run one after another in one worker process that keeps the
+library imported and one IPython shell (:mod:`.worker`, :mod:`.engine`); they share one
+:class:`~.context.Assessment`, so the key findings reuse the chapters' results. A batch of
+appendices reuses worker processes across appendices (:mod:`.batch`).
+
 The build reads the store; it does not ingest (:func:`smp_analysis.pipeline.prepare_store`
 brings the store up to date first). Joining the chapters, it numbers them ("1. Overview"),
 their sections ("1.1") and their tables and figures ("Table 1.2", "Figure 4.1") in order, and
@@ -15,30 +20,24 @@ appendix untouched and keeps the executed notebook, with its error, under ``fail
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
-import os
 import re
-import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import nbformat
-import papermill as pm
 from nbconvert import HTMLExporter
 
 from .. import store
-from ..atomic import write_text_atomic
 from ..params import AssessmentParams, load_params
 from ..pipeline import prepare_store
 from ..store import queries
-from . import export, provenance
+from . import provenance
 from .charts import FIGURE_LABEL
 from .markup import SYNTHETIC_LABEL
 from .page import Document, decorate, decorate_document  # noqa: F401 - decorate: re-exported
 from .tables import TABLE_LABEL
-from .words import plural
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -70,92 +69,35 @@ def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
 
 def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR / "reports",
                    notebooks_dir: Path = NOTEBOOKS_DIR, progress: bool = False,
-                   workers: int = 2, prepare: bool = True, pdf: bool = False) -> AppendixResult:
+                   workers: int = 1, prepare: bool = True, pdf: bool = False) -> AppendixResult:
     """Validate params, update the store, run every chapter, write the HTML appendix, its
-    tables as CSV and as one workbook, and (`pdf=True`) an A4 PDF beside the HTML.
+    tables as CSV and as one workbook, the resume manifest, and (`pdf=True`) an A4 PDF beside
+    the HTML.
 
-    `prepare=False` skips the store update (the batch run prepares each store once, then
-    builds appendices in parallel against read-only stores). Each finished chapter is logged
-    (logger ``smp_analysis.report.build``, level INFO).
+    The chapters run one after another in one worker process (:mod:`.worker`), which imports
+    the library once and shares the topic results between chapters; it starts importing
+    while the store is brought up to date. `prepare=False` skips the store update (a batch
+    prepares each store once). Each finished chapter is logged (logger
+    ``smp_analysis.report.build``, level INFO). `workers` is accepted for compatibility and
+    has no effect (chapters used to run in parallel kernels).
     """
-    import time
+    from . import manifest, worker
 
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
+    to_run = chapters(notebooks_dir)
+    if not worker.IN_WORKER:
+        worker.submit(worker.warm_up)
     if prepare:
         prepare_store(params, progress=progress)
-    out_dir = Path(out_dir).resolve()
-    work = out_dir / params.assessment
-    executed_dir = work / "executed"
-    failed_dir = work / "failed"
-    work.mkdir(parents=True, exist_ok=True)
-
-    seconds: dict[str, float] = {}
-
-    def run(chapter: Path) -> Path:
-        start = time.perf_counter()
-        target = failed_dir / chapter.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            pm.execute_notebook(str(chapter), str(target),
-                                parameters={"params_file": str(params_file)},
-                                kernel_name="python3", progress_bar=False,
-                                cwd=str(notebooks_dir), log_output=False,
-                                # ipykernel warns on every start that localhost TCP is not
-                                # encrypted and logs the interrupt papermill sends at shutdown;
-                                # chapter errors still surface through papermill
-                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
-        except pm.PapermillExecutionError as exc:
-            raise AppendixError(
-                f"chapter {chapter.stem} failed: {exc.ename}: {exc.evalue}\n"
-                f"The executed notebook with the error is kept at {target}; the previous "
-                "appendix (if any) was left untouched.") from None
-        seconds[chapter.stem] = time.perf_counter() - start
-        log.info("%s: %s done in %.1f s (%d of %d chapters)", params.assessment, chapter.stem,
-                 seconds[chapter.stem], len(seconds), len(to_run))
-        return target
-
-    to_run = chapters(notebooks_dir)
-    log.info("%s: running %s, %d at a time", params.assessment,
-             plural(len(to_run), "chapter"), max(1, workers))
-
-    # papermill changes the process's working directory around each run (cwd=); two runs in
-    # parallel threads can restore each other's, leaving the caller in notebooks/
-    here = os.getcwd()
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            ran = list(pool.map(run, to_run))
-    finally:
-        os.chdir(here)
-    # Every chapter succeeded: move them out of failed/ into executed/.
-    shutil.rmtree(executed_dir, ignore_errors=True)
-    executed_dir.mkdir(parents=True)
-    executed = []
-    for path in ran:
-        dest = executed_dir / path.name
-        os.replace(path, dest)
-        executed.append(dest)
-    shutil.rmtree(failed_dir, ignore_errors=True)
-
-    con = store.connect(params.data.store, read_only=True)
-    try:
-        from .context import Assessment
-
-        sa = Assessment(params, con)
-        inputs = provenance.scoped_inputs(con, params, list(dict.fromkeys(
-            (*sa.forces, *sa.comparison_forces))))
-    finally:
-        con.close()
-    prov = provenance.collect(params, inputs, project_dir=PROJECT_DIR)
-    document = render_document(params, [(p.name, nbformat.read(p, as_version=4))
-                                         for p in executed], prov)
-    # tables first, so an HTML that links to them never appears without them
-    tables, workbook = export.write(document.tables, document.workbook, out_dir=out_dir,
-                                    assessment=params.assessment)
-    html_path = out_dir / f"{params.assessment}.html"
-    write_text_atomic(html_path, document.html)
-    pdf_path = write_appendix_pdf(html_path, params, synthetic=prov.synthetic) if pdf else None
-    return AppendixResult(html_path, executed, seconds, tables, workbook, pdf_path)
+    inputs = manifest.inputs_digest(params.data.store)
+    fingerprints = None if inputs is None else manifest.stamp(
+        params_file, inputs, manifest.code_version(to_run))
+    result = worker.call(worker.run_appendix, params_file, out_dir=Path(out_dir).resolve(),
+                         notebooks_dir=Path(notebooks_dir).resolve(), fingerprints=fingerprints)
+    if pdf:
+        result = dataclasses.replace(result, pdf=write_appendix_pdf(result.html, params))
+    return result
 
 
 def write_appendix_pdf(html_path: Path, params: AssessmentParams, *,
@@ -311,6 +253,7 @@ class AppendixOutcome:
     assessment: str | None = None
     result: AppendixResult | None = None
     error: str | None = None
+    skipped: bool = False  # up to date: its manifest matched, nothing was rebuilt
 
     @property
     def ok(self) -> bool:
@@ -337,76 +280,17 @@ def _reason(exc: BaseException) -> str:
 
 def build_appendices(params_files: list[str | Path], *, out_dir: str | Path = PROJECT_DIR /
                      "reports", notebooks_dir: Path = NOTEBOOKS_DIR, workers: int = 2,
-                     progress: bool = False) -> list[AppendixOutcome]:
-    """Build many appendices (e.g. every partnership of a county, or several years).
+                     progress: bool = False, scheduler: str | None = None,
+                     force: bool = False, prepare: bool = True) -> list[AppendixOutcome]:
+    """Build many appendices (every partnership of a county, several years...): one
+    :class:`AppendixOutcome` per params file, in order. See :mod:`.batch` (processes, store
+    preparation once per store, resume and `force`, `scheduler` for a running dask cluster;
+    `prepare=False` when the stores are already up to date)."""
+    from .batch import build_batch
 
-    Every params file is validated first; a bad one is reported and the others go on. Each
-    valid file's inputs are then brought into its store in turn (DuckDB allows one writer;
-    ingest is incremental, so files shared by several params cost only their hashing), and
-    the appendices are built one after the other (`workers` <= 1) or in parallel by a
-    dask.distributed LocalCluster of `workers` processes. One failing appendix never stops the
-    others: the result has one :class:`AppendixOutcome` per params file, in order, saying what
-    was built and why anything failed.
-    """
-    from ..errors import InputError
-
-    files = [Path(p).resolve() for p in params_files]
-    out_dir = Path(out_dir).resolve()  # workers' current directory may differ
-    outcomes: dict[int, AppendixOutcome] = {}
-    valid: dict[int, AssessmentParams] = {}
-    outputs: dict[str, Path] = {}
-    for i, path in enumerate(files):
-        try:
-            params = load_params(path)
-        except (InputError, OSError, ValueError) as exc:
-            outcomes[i] = AppendixOutcome(path, error=f"invalid parameters: {_reason(exc)}")
-            continue
-        if params.assessment in outputs:
-            outcomes[i] = AppendixOutcome(path, params.assessment, error=(
-                f"{outputs[params.assessment].name} in this run also writes "
-                f"{params.assessment}.html; give each params file its own 'assessment' id"))
-            continue
-        outputs[params.assessment] = path
-        valid[i] = params
-    for i, params in list(valid.items()):
-        try:
-            prepare_store(params, progress=progress)
-        except Exception as exc:  # noqa: BLE001 - one appendix's inputs never stop the others
-            outcomes[i] = AppendixOutcome(files[i], params.assessment,
-                                          error=f"inputs could not be loaded: {_reason(exc)}")
-            del valid[i]
-    build = partial(build_appendix, out_dir=out_dir, notebooks_dir=notebooks_dir,
-                    prepare=False)
-    if len(valid) <= 1 or workers <= 1:
-        for i, params in valid.items():
-            try:
-                outcomes[i] = AppendixOutcome(files[i], params.assessment, build(files[i]))
-            except Exception as exc:  # noqa: BLE001 - reported in the outcome
-                outcomes[i] = AppendixOutcome(files[i], params.assessment, error=_reason(exc))
-    else:
-        outcomes.update(_build_parallel(build, files, valid, workers, progress))
-    return [outcomes[i] for i in range(len(files))]
-
-
-def _build_parallel(build, files: list[Path], valid: dict[int, AssessmentParams], workers: int,
-                    progress: bool) -> dict[int, AppendixOutcome]:
-    from dask.distributed import Client, LocalCluster, as_completed
-    from tqdm.auto import tqdm
-
-    outcomes = {}
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        # `workers` is also a keyword of client.submit, so build_appendix's is bound first
-        chapters_in_parallel = partial(build, workers=2)
-        futures = {client.submit(chapters_in_parallel, files[i], pure=False): i for i in valid}
-        for future in tqdm(as_completed(futures), total=len(futures), desc="appendices",
-                           disable=not progress):
-            i = futures[future]
-            try:
-                outcomes[i] = AppendixOutcome(files[i], valid[i].assessment, future.result())
-            except Exception as exc:  # noqa: BLE001 - reported in the outcome
-                outcomes[i] = AppendixOutcome(files[i], valid[i].assessment, error=_reason(exc))
-    return outcomes
+    return build_batch(params_files, out_dir=out_dir, notebooks_dir=notebooks_dir,
+                       workers=workers, progress=progress, scheduler=scheduler, force=force,
+                       prepare=prepare)
 
 
 def outcomes_table(outcomes: list[AppendixOutcome]) -> str:
@@ -417,7 +301,8 @@ def outcomes_table(outcomes: list[AppendixOutcome]) -> str:
     a         a.yaml  FAILED  bad
     1 failed of 1
     """
-    rows = [(o.assessment or "-", o.params_file.name, "built" if o.ok else "FAILED",
+    rows = [(o.assessment or "-", o.params_file.name,
+             "FAILED" if not o.ok else "unchanged" if o.skipped else "built",
              str(o.html) if o.ok else (o.error or "").splitlines()[0])
             for o in outcomes]
     header = ("appendix", "params", "status", "detail")
@@ -427,6 +312,8 @@ def outcomes_table(outcomes: list[AppendixOutcome]) -> str:
     lines += ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3]
               for r in rows]
     failed = sum(not o.ok for o in outcomes)
-    lines.append(f"{failed} failed of {len(outcomes)}" if failed else
-                 f"{len(outcomes)} built")
+    skipped = sum(o.skipped for o in outcomes)
+    lines.append((f"{failed} failed of {len(outcomes)}" if failed else
+                  f"{len(outcomes)} built") + (f" ({skipped} unchanged since their last build, "
+                                               "not rebuilt)" if skipped else ""))
     return "\n".join(lines)

@@ -11,6 +11,9 @@ Coverage (:mod:`smp_analysis.report.coverage`): which months of the assessment p
 previous period and the history have usable data for the police force(s) the focus area draws
 on (published, and not marked incomplete by the data-quality check), and the like-for-like
 pairing of the two periods' months that every change between them uses.
+
+Within :func:`smp_analysis.report.sharing.shared_assessments` (the appendix build's worker),
+:meth:`Assessment.open` gives every chapter of an appendix the same assessment.
 """
 
 from __future__ import annotations
@@ -58,11 +61,24 @@ class Assessment:
         self._results: dict = {}
         self._monthly: dict = {}  # (areas, level) -> (last day held, monthly counts)
 
+    def close(self) -> None:
+        """Close the store connection (the cached results stay readable)."""
+        self.con.close()
+
     @classmethod
     def open(cls, params_file: str | Path) -> Assessment:
         """Read `params_file` and open its store read-only (so any number of notebooks and
         appendix builds can read it at once). Raises :class:`NotReady`, one sentence saying
-        what to run, when the data or the store do not exist yet or a writer holds the store."""
+        what to run, when the data or the store do not exist yet or a writer holds the store.
+
+        Inside :func:`~.sharing.shared_assessments`, the same params file on the same,
+        unchanged store gives the same assessment (with the topic results already computed)."""
+        from .sharing import shared
+
+        return shared(params_file, cls._open)
+
+    @classmethod
+    def _open(cls, params_file: str | Path) -> Assessment:
         try:
             params = load_params(params_file)
         except ParamsError as exc:

@@ -160,14 +160,16 @@ def scoped_inputs(con, params: AssessmentParams, forces) -> pd.DataFrame:
 
 
 def collect(params: AssessmentParams, inputs: pd.DataFrame, *, project_dir: Path,
-            run_at: dt.datetime | None = None) -> Provenance:
+            run_at: dt.datetime | None = None, commit: str | None = None) -> Provenance:
+    """The provenance of one appendix. `commit` is :func:`git_commit` of `project_dir` when
+    already known (a batch asks git once, not once an appendix)."""
     source = params.source_file
     params_yaml = yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False)
     return Provenance(
         run_at=(run_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M:%S UTC"),
         params_yaml=params_yaml,
         params_sha256=sha256_of(source) if source else "",
-        git_commit=git_commit(project_dir),
+        git_commit=commit if commit is not None else git_commit(project_dir),
         packages=package_versions(),
         inputs=inputs,
         synthetic=bool(inputs["synthetic"].any()) if len(inputs) else False,

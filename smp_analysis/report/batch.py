@@ -1,0 +1,201 @@
+"""Many appendices in one run: a county's districts, several years, every partnership.
+
+:func:`build_batch` (called as :func:`smp_analysis.report.build.build_appendices`):
+
+1. validates every params file (a bad one is reported, the others go on; two files writing the
+   same ``assessment`` are refused);
+2. brings each distinct store up to date once per distinct set of inputs (DuckDB allows one
+   writer; 13 districts reading the same county files hash them once, not 13 times);
+3. fingerprints each store once and skips every appendix whose manifest says it was built from
+   the same params, inputs and code (:mod:`.manifest`; ``force=True`` rebuilds);
+4. builds the others in worker processes that keep the library imported and one IPython shell
+   from one appendix to the next (:mod:`.worker`): the reused local worker process
+   (`workers` <= 1 or one appendix to build), a dask.distributed LocalCluster of `workers`
+   processes, or the workers of a running dask scheduler (`scheduler`, e.g.
+   ``tcp://10.0.0.5:8786``; its workers must see the same paths: a shared filesystem). Every
+   worker reads the stores read-only, so any number can share one.
+
+One failing appendix never stops the others; each is one line in the outcome table (the
+worker returns the reason instead of raising, so no worker traceback reaches the log). A
+batch shows one progress bar, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from pathlib import Path
+
+from ..errors import InputError
+from ..params import AssessmentParams, load_params
+from ..pipeline import prepare_store
+from . import manifest, provenance, worker
+from .build import (
+    PROJECT_DIR,
+    AppendixError,
+    AppendixOutcome,
+    AppendixResult,
+    _reason,
+    chapters,
+)
+
+
+def build_batch(params_files: list[str | Path], *, out_dir: str | Path, notebooks_dir: Path,
+                workers: int = 2, progress: bool = False, scheduler: str | None = None,
+                force: bool = False, prepare: bool = True) -> list[AppendixOutcome]:
+    files = [Path(p).resolve() for p in params_files]
+    out_dir = Path(out_dir).resolve()  # workers' current directory may differ
+    notebooks_dir = Path(notebooks_dir).resolve()
+    outcomes: dict[int, AppendixOutcome] = {}
+    valid = _validate(files, outcomes)
+    with contextlib.ExitStack() as stack:
+        # connect first: an unreachable scheduler is one message before any work is done
+        client = stack.enter_context(_client(scheduler, workers)) if scheduler else None
+        if prepare:
+            _prepare(files, valid, outcomes, progress)
+        try:
+            to_run = chapters(notebooks_dir)
+        except AppendixError as exc:
+            for i, params in valid.items():
+                outcomes[i] = AppendixOutcome(files[i], params.assessment, error=str(exc))
+            return [outcomes[i] for i in range(len(files))]
+        code = manifest.code_version(to_run)
+        digests = {store: manifest.inputs_digest(store)
+                   for store in {str(p.data.store) for p in valid.values()}}
+        todo: dict[int, dict] = {}
+        for i, params in valid.items():
+            fingerprints = manifest.stamp(files[i], digests[str(params.data.store)], code)
+            record = manifest.manifest_path(out_dir, params.assessment)
+            if not force and manifest.is_current(record, fingerprints):
+                outcomes[i] = AppendixOutcome(files[i], params.assessment,
+                                              _previous_result(out_dir, params), skipped=True)
+            else:
+                todo[i] = fingerprints
+        if todo:
+            commit = provenance.git_commit(PROJECT_DIR)  # once, not once an appendix
+            tasks = {i: (files[i], out_dir, notebooks_dir, todo[i], commit) for i in todo}
+            if client is None and workers > 1 and len(todo) > 1:
+                client = stack.enter_context(_client(None, min(workers, len(todo))))
+            run = _run_dask if client is not None else _run_local
+            for i, (ok, value) in run(client, tasks, progress):
+                params = valid[i]
+                outcomes[i] = AppendixOutcome(files[i], params.assessment,
+                                              **({"result": value} if ok else {"error": value}))
+    return [outcomes[i] for i in range(len(files))]
+
+
+def _validate(files: list[Path], outcomes: dict) -> dict[int, AssessmentParams]:
+    valid: dict[int, AssessmentParams] = {}
+    outputs: dict[str, Path] = {}
+    for i, path in enumerate(files):
+        try:
+            params = load_params(path)
+        except (InputError, OSError, ValueError) as exc:
+            outcomes[i] = AppendixOutcome(path, error=f"invalid parameters: {_reason(exc)}")
+            continue
+        if params.assessment in outputs:
+            outcomes[i] = AppendixOutcome(path, params.assessment, error=(
+                f"{outputs[params.assessment].name} in this run also writes "
+                f"{params.assessment}.html; give each params file its own 'assessment' id"))
+            continue
+        outputs[params.assessment] = path
+        valid[i] = params
+    return valid
+
+
+def _prepare(files: list[Path], valid: dict, outcomes: dict, progress: bool) -> None:
+    """Bring each store up to date once for each distinct `data` section naming it."""
+    groups: dict[str, list[int]] = {}
+    for i, params in valid.items():
+        groups.setdefault(params.data.model_dump_json(), []).append(i)
+    for members in groups.values():
+        try:
+            prepare_store(valid[members[0]], progress=progress)
+        except Exception as exc:  # noqa: BLE001 - one store's inputs never stop the others
+            for i in members:
+                outcomes[i] = AppendixOutcome(files[i], valid[i].assessment,
+                                              error=f"inputs could not be loaded: {_reason(exc)}")
+                del valid[i]
+
+
+def _previous_result(out_dir: Path, params: AssessmentParams) -> AppendixResult:
+    """The outputs an up-to-date appendix already has (what its build returned)."""
+    found = manifest.outputs(manifest.manifest_path(out_dir, params.assessment))
+    executed = out_dir / params.assessment / "executed"
+    return AppendixResult(found["html"], sorted(executed.glob("*.ipynb")), {},
+                          found.get("tables"), found.get("workbook"))
+
+
+def _bar(total: int, progress: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="appendices", unit="appendix", disable=not progress)
+
+
+def _run_local(_client, tasks: dict, progress: bool):
+    """One appendix after another in the reused worker process."""
+    from concurrent.futures import as_completed
+
+    futures = {worker.submit(worker.build_task, *args): i for i, args in tasks.items()}
+    with _bar(len(futures), progress) as bar:
+        for future in as_completed(futures):
+            bar.update(1)
+            yield futures[future], _result(future)
+
+
+def _run_dask(client, tasks: dict, progress: bool):
+    from dask.distributed import as_completed
+
+    futures = {client.submit(worker.build_task, *args, pure=False,
+                             key=f"smp-appendix-{args[0].stem}-{i}"): i
+               for i, args in tasks.items()}
+    with _bar(len(futures), progress) as bar:
+        for future in as_completed(futures):
+            bar.update(1)
+            yield futures[future], _result(future)
+
+
+def _result(future) -> tuple[bool, object]:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a worker lost (killed, out of memory)
+        return False, f"the worker building it stopped: {_reason(exc)}"
+
+
+QUIET = ("distributed", "tornado", "asyncio", "bokeh")
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None, workers: int):
+    """A dask client: of the running scheduler at `scheduler`, or of a LocalCluster of
+    `workers` single-threaded processes. Distributed's own log lines (a worker's task error,
+    an unresponsive event loop on a loaded machine) are kept off the terminal: a failed
+    appendix is reported once, in the outcome table."""
+    from dask.distributed import Client, LocalCluster
+
+    levels = {name: logging.getLogger(name).level for name in QUIET}
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        if scheduler is not None:
+            try:
+                client = Client(scheduler, timeout="30s")
+            except (OSError, TimeoutError) as exc:
+                raise RuntimeError(f"cannot reach the dask scheduler at {scheduler} ({exc}); "
+                                   "start it (`dask scheduler`) and its workers (`dask worker "
+                                   f"{scheduler}`), or leave out --scheduler") from None
+            with client:
+                yield client
+        else:
+            # the scheduler's health endpoint falls back to a free port when 8787 is taken
+            # (another cluster): nothing the user needs to know
+            warnings.filterwarnings("ignore", message="Port 8787 is already in use",
+                                    category=UserWarning)
+            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                              dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+                    Client(cluster) as client:
+                yield client
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)

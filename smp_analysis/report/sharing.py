@@ -1,0 +1,65 @@
+"""One assessment for every chapter of an appendix: the build's cache of opened assessments.
+
+While :func:`shared_assessments` is active (the appendix build runs every chapter of an
+appendix inside it, in one worker process), :meth:`Assessment.open
+<smp_analysis.report.context.Assessment.open>` returns the same assessment to every chapter
+that opens the same params file on the same store, so the key findings reuse the results the
+chapters computed instead of computing them again. The key is the resolved params path, its
+modification time and SHA-256, and the store's path and modification time: an edited params
+file or a rewritten store gives a new assessment. Outside it (an analyst's JupyterLab kernel)
+every call opens a new one, so re-running a cell after editing code recomputes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import ParamsError
+from ..params import load_params
+
+_SHARED: dict | None = None
+
+
+@contextlib.contextmanager
+def shared_assessments():
+    """Within this block assessments are shared (see the module's docstring); on leaving it
+    their store connections are closed, so no reader is left holding the store."""
+    global _SHARED
+    outer, _SHARED = _SHARED, {}
+    try:
+        yield
+    finally:
+        opened, _SHARED = _SHARED, outer
+        for sa in opened.values():
+            with contextlib.suppress(Exception):
+                sa.close()
+
+
+def shared(params_file: str | Path, open_assessment: Callable):
+    """`open_assessment(params_file)`, or the assessment already opened for the same key."""
+    if _SHARED is None:
+        return open_assessment(params_file)
+    key = sharing_key(params_file)
+    if key is None:
+        return open_assessment(params_file)
+    if key not in _SHARED:
+        _SHARED[key] = open_assessment(params_file)
+    return _SHARED[key]
+
+
+def sharing_key(params_file: str | Path) -> tuple | None:
+    """(params path, mtime, SHA-256, store path, store mtime); None when a file is missing
+    or the params are invalid (then nothing is shared: the caller gets the usual message)."""
+    path = Path(params_file).resolve()
+    try:
+        raw = path.read_bytes()
+        stat = path.stat()
+        store_path = Path(load_params(path, check_files=False).data.store).resolve()
+        store_stat = store_path.stat()
+    except (OSError, ParamsError):
+        return None
+    return (str(path), stat.st_mtime_ns, hashlib.sha256(raw).hexdigest(), str(store_path),
+            store_stat.st_mtime_ns)

@@ -1,0 +1,262 @@
+"""Where the chapters run: a worker process that keeps the library and one IPython shell.
+
+:func:`run_appendix` runs every chapter of one appendix through papermill with the in-process
+engine (:mod:`.engine`), inside :func:`.sharing.shared_assessments`, so the library is imported
+once per worker and topic results computed by one chapter are reused by the others and by the
+key findings (which therefore run last; the appendix keeps the notebooks' order). It then joins
+the chapters into the HTML appendix, its tables and workbook, and writes the resume manifest
+(:mod:`.manifest`) last.
+
+It must not run in a user's own process (the IPython shell installs display hooks process
+wide), so :func:`call` runs it in a worker: a spawned process kept for the life of the caller
+and reused by later builds while the package's source is unchanged (an edited module gets a
+fresh process), or the current process when it is already such a worker (a dask worker of a
+batch calls :func:`build_task` directly). The worker's log lines (one a chapter) are forwarded
+to the caller's loggers of the same names.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import logging.handlers
+import multiprocessing
+import os
+import shutil
+import sys
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+IN_WORKER = False  # True in the processes this module starts
+_loaded_source: str | None = None
+log = logging.getLogger("smp_analysis.report.build")  # the lines `smp appendix` prints
+
+
+def run_appendix(params_file: Path, *, out_dir: Path, notebooks_dir: Path,
+                 fingerprints: dict | None = None, commit: str | None = None):
+    """Run the chapters of one appendix in this process and write the appendix (HTML,
+    tables, workbook; then the manifest when `fingerprints` are given). Returns the
+    :class:`~.build.AppendixResult`; a failing chapter raises :class:`~.build.AppendixError`."""
+    import nbformat
+    import papermill as pm
+
+    from .. import store
+    from ..atomic import write_text_atomic
+    from ..params import load_params
+    from . import engine, export, manifest, provenance
+    from .build import PROJECT_DIR, AppendixError, AppendixResult, chapters, render_document
+    from .context import Assessment
+    from .sharing import shared_assessments
+
+    params_file = Path(params_file).resolve()
+    params = load_params(params_file)
+    out_dir = Path(out_dir).resolve()
+    work = out_dir / params.assessment
+    executed_dir, failed_dir = work / "executed", work / "failed"
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    record = manifest.manifest_path(out_dir, params.assessment)
+    record.unlink(missing_ok=True)  # an interrupted build is never taken for a finished one
+    to_run = chapters(notebooks_dir)
+    # the key findings (00_*) gather the chapters' results: run them last, when all are cached
+    order = sorted(to_run, key=lambda p: (p.name.startswith("00_"), p.name))
+    log.info("%s: running %d chapters in one worker process", params.assessment, len(to_run))
+    seconds: dict[str, float] = {}
+    with shared_assessments():
+        for chapter in order:
+            start = time.perf_counter()
+            target = failed_dir / chapter.name
+            try:
+                engine.execute(chapter, target, parameters={"params_file": str(params_file)},
+                               cwd=notebooks_dir)
+            except pm.PapermillExecutionError as exc:
+                raise AppendixError(
+                    f"chapter {chapter.stem} failed: {exc.ename}: {exc.evalue}\n"
+                    f"The executed notebook with the error is kept at {target}; the previous "
+                    "appendix (if any) was left untouched.") from None
+            seconds[chapter.stem] = time.perf_counter() - start
+            log.info("%s: %s done in %.1f s (%d of %d chapters)", params.assessment,
+                     chapter.stem, seconds[chapter.stem], len(seconds), len(to_run))
+    seconds = {p.stem: seconds[p.stem] for p in to_run}
+    # every chapter succeeded: move them out of failed/ into executed/
+    shutil.rmtree(executed_dir, ignore_errors=True)
+    executed_dir.mkdir(parents=True)
+    executed = []
+    for chapter in to_run:
+        dest = executed_dir / chapter.name
+        os.replace(failed_dir / chapter.name, dest)
+        executed.append(dest)
+    shutil.rmtree(failed_dir, ignore_errors=True)
+
+    con = store.connect(params.data.store, read_only=True)
+    try:
+        sa = Assessment(params, con)
+        inputs = provenance.scoped_inputs(con, params, list(dict.fromkeys(
+            (*sa.forces, *sa.comparison_forces))))
+    finally:
+        con.close()
+    prov = provenance.collect(params, inputs, project_dir=PROJECT_DIR, commit=commit)
+    document = render_document(params, [(p.name, nbformat.read(p, as_version=4))
+                                         for p in executed], prov)
+    # tables first, so an HTML that links to them never appears without them
+    tables, workbook = export.write(document.tables, document.workbook, out_dir=out_dir,
+                                    assessment=params.assessment)
+    html_path = out_dir / f"{params.assessment}.html"
+    write_text_atomic(html_path, document.html)
+    if fingerprints is not None:
+        manifest.write(record, fingerprints, assessment=params.assessment,
+                       params_file=params_file,
+                       outputs={"html": html_path, "tables": tables, "workbook": workbook})
+    return AppendixResult(html_path, executed, seconds, tables, workbook)
+
+
+def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
+               fingerprints: dict | None, commit: str | None) -> tuple[bool, object]:
+    """One appendix of a batch, in a worker: ``(True, result)`` or ``(False, reason)``. It
+    never raises, so a failing appendix is one line in the batch's table, not a worker's
+    traceback in the log."""
+    from .build import _reason
+    from .manifest import source_digest
+
+    global _loaded_source
+    if _loaded_source is None:  # the code this process imported, read when it first builds
+        _loaded_source = source_digest()
+    expected = (fingerprints or {}).get("code", {}).get("source_sha256")
+    if expected is not None and expected != _loaded_source:
+        return False, ("this worker runs different smp-analysis code from the client that sent "
+                       "the batch; install the same version (and checkout) on every worker")
+    # a batch shows one bar, not a line a chapter
+    quiet = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        return True, run_appendix(params_file, out_dir=out_dir, notebooks_dir=notebooks_dir,
+                                  fingerprints=fingerprints, commit=commit)
+    except Exception as exc:  # noqa: BLE001 - reported in the batch's outcome
+        return False, _reason(exc)
+    finally:
+        log.setLevel(quiet)
+
+
+def warm_up() -> None:
+    """Import what every chapter imports and create the shell (while the caller prepares
+    the store, on the other core)."""
+    import importlib
+    import pkgutil
+
+    from .. import topics
+    from . import build, engine  # noqa: F401
+
+    for module in pkgutil.iter_modules(topics.__path__):
+        importlib.import_module(f"{topics.__name__}.{module.name}")
+    engine.shell()
+
+
+# ----------------------------------------------------------------------- the worker process
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+_pool_source: str | None = None
+_listener: logging.handlers.QueueListener | None = None
+
+
+class _Forward(logging.Handler):
+    """Hand a worker's log record to this process's logger of the same name."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
+
+
+def _init_worker(queue) -> None:
+    global IN_WORKER
+    IN_WORKER = True
+    os.environ["MPLBACKEND"] = "Agg"
+    logger = logging.getLogger("smp_analysis")
+    logger.addHandler(logging.handlers.QueueHandler(queue))
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def pool() -> ProcessPoolExecutor:
+    """The reused worker process (a new one when the package's source changed since it was
+    started: it would run the old code)."""
+    global _pool, _pool_source, _listener
+    from .manifest import source_digest
+
+    source = source_digest()
+    with _lock:
+        if _pool is not None and _pool_source == source:
+            return _pool
+        shutdown()
+        context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
+        _listener = logging.handlers.QueueListener(queue, _Forward())
+        _listener.start()
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                    initializer=_init_worker, initargs=(queue,))
+        _pool_source = source
+        return _pool
+
+
+def shutdown() -> None:
+    """Stop the worker process (at exit, or before starting one with newer code)."""
+    global _pool, _listener
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
+
+
+atexit.register(shutdown)
+
+
+@contextlib.contextmanager
+def _main_not_imported():
+    """A spawned process imports the caller's ``__main__`` again (to unpickle functions
+    defined there), which runs a user's script without an ``if __name__ == "__main__"``
+    guard a second time. The worker runs only library functions, so it is not told about it."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
+def submit(function, *args, **kwargs) -> Future:
+    """`function(*args, **kwargs)` in the reused worker process, with this process's
+    environment variables (they may have changed since the worker started)."""
+    executor = pool()
+    with _main_not_imported():  # the process starts on the first submit
+        return executor.submit(_in_environment, dict(os.environ), function, *args, **kwargs)
+
+
+def _in_environment(environment: dict, function, *args, **kwargs):
+    os.environ.clear()
+    os.environ.update(environment)
+    os.environ["MPLBACKEND"] = "Agg"  # a caller in Jupyter has the inline backend set
+    return function(*args, **kwargs)
+
+
+def call(function, *args, **kwargs):
+    """`function(*args, **kwargs)` in the worker process (here when this is one)."""
+    if IN_WORKER:
+        return function(*args, **kwargs)
+    try:
+        return submit(function, *args, **kwargs).result()
+    except BrokenProcessPool:
+        with _lock:
+            shutdown()
+        raise RuntimeError("the build's worker process stopped unexpectedly (out of memory, or "
+                           "killed); run the build again") from None

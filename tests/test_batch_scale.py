@@ -1,0 +1,232 @@
+"""Batches at scale: resume (skip what is up to date), --all-districts, a running dask
+scheduler, one line for a failed appendix, and byte-identical HTML whichever way it is built."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from test_batch import _params
+
+from smp_analysis.cli import main
+from smp_analysis.report import build
+from smp_analysis.report.build import build_appendices
+
+pytestmark = pytest.mark.slow
+RUN_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
+
+
+@pytest.fixture(scope="module")
+def one_chapter(tmp_path_factory) -> Path:
+    """A one-chapter notebook folder: the overview summary (keeps builds cheap)."""
+    folder = tmp_path_factory.mktemp("notebooks")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('params_file = "x"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "from smp_analysis.report import Assessment\n"
+        "from smp_analysis.topics import overview\n"
+        "sa = Assessment.open(params_file)\n"
+        "display(overview.compute(sa).summary())"),
+        nbformat.v4.new_markdown_cell("# Overview")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, folder / "01_overview.ipynb")
+    return folder
+
+
+def _built(outcomes) -> list[str]:
+    return ["FAILED" if not o.ok else "unchanged" if o.skipped else "built" for o in outcomes]
+
+
+def test_a_batch_skips_what_is_up_to_date_and_rebuilds_what_changed(demo_dir, one_chapter,
+                                                                    tmp_path):
+    early = _params(demo_dir, tmp_path, "early", ["2014-01", "2014-02", "2014-03"])
+    late = _params(demo_dir, tmp_path, "late", ["2014-04", "2014-05", "2014-06"])
+    out = tmp_path / "out"
+
+    def batch(**options):
+        return build_appendices([early, late], out_dir=out, notebooks_dir=one_chapter,
+                                workers=1, **options)
+
+    assert _built(batch()) == ["built", "built"]
+    html = out / "early.html"
+    first = html.read_bytes()
+    built_at = html.stat().st_mtime_ns
+    again = batch()
+    assert _built(again) == ["unchanged", "unchanged"]
+    assert html.stat().st_mtime_ns == built_at and again[0].html == html
+    assert again[0].result.workbook.is_file() and again[0].executed
+    os.utime(early)  # touched, same bytes: still up to date
+    assert _built(batch()) == ["unchanged", "unchanged"]
+    # the params' content changed: that appendix alone is rebuilt
+    early.write_text(early.read_text().replace("Test early", "Test early, revised"))
+    assert _built(batch()) == ["built", "unchanged"]
+    assert "Test early, revised" in html.read_text() and html.read_bytes() != first
+    # --force rebuilds everything
+    assert _built(batch(force=True)) == ["built", "built"]
+    # an interrupted batch: the appendix whose build did not finish has no manifest
+    (out / "late" / "manifest.json").unlink()
+    assert _built(batch()) == ["unchanged", "built"]
+    # an input file changed (a month added to the shared store): both are rebuilt
+    month = tmp_path / "police-late" / "2014-07"
+    month.parent.mkdir(exist_ok=True)
+    import shutil
+
+    shutil.copytree(demo_dir / "police_uk" / "2014-07", month)
+    assert _built(batch()) == ["built", "built"]
+    # the code changed (a chapter's cells): rebuilt
+    chapter = one_chapter / "01_overview.ipynb"
+    original = chapter.read_bytes()
+    nb = nbformat.read(chapter, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("One more paragraph."))
+    try:
+        nbformat.write(nb, chapter)
+        assert _built(batch()) == ["built", "built"]
+    finally:
+        chapter.write_bytes(original)
+
+
+def test_all_districts_builds_one_appendix_per_district(demo_dir, one_chapter, tmp_path,
+                                                        monkeypatch, capsys):
+    from smp_analysis.demo import DISTRICTS
+
+    base = _params(demo_dir, tmp_path, "2014q2", ["2014-04", "2014-05", "2014-06"],
+                   title="Test partnership: 2014 quarter", partnership="Test partnership")
+    real = build.build_appendices
+    monkeypatch.setattr(build, "build_appendices", lambda files, **kw: real(
+        files, notebooks_dir=one_chapter, **{**kw, "workers": 1}))
+    out = tmp_path / "out"
+    assert main(["appendix", "--params", str(base), "--all-districts", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{len(DISTRICTS)} built" in printed
+    for district in DISTRICTS:
+        ident = f"2014q2-{district.name.lower().replace(' ', '-')}"
+        html = (out / f"{ident}.html").read_text()
+        assert f"{district.name} Community Safety Partnership" in html or \
+            district.code == "E07000110"
+        written = yaml.safe_load((out / "districts" / "2014q2" / f"{ident}.yaml").read_text())
+        assert written["focus_area"] == {"code": district.code, "name": district.name}
+    maidstone = yaml.safe_load((out / "districts" / "2014q2" / "2014q2-maidstone.yaml")
+                               .read_text())
+    assert maidstone["partnership"] == "Test partnership"
+    assert maidstone["title"] == "Test partnership: 2014 quarter"
+    # run again: nothing changed, nothing rebuilt
+    assert main(["appendix", "--params", str(base), "--all-districts", "--out", str(out)]) == 0
+    assert f"{len(DISTRICTS)} built ({len(DISTRICTS)} unchanged" in capsys.readouterr().out
+
+
+def test_a_failed_appendix_in_a_dask_batch_is_one_line(demo_dir, one_chapter, tmp_path, capfd):
+    good = _params(demo_dir, tmp_path, "late", ["2014-04", "2014-05", "2014-06"])
+    bad = _params(demo_dir, tmp_path, "bad", [], focus_area={"code": "E07999999",
+                                                             "name": "Nowhere"})
+    with pytest.MonkeyPatch.context() as patch:
+        real = build.build_appendices
+        patch.setattr(build, "build_appendices", lambda files, **kw: real(
+            files, notebooks_dir=one_chapter, **kw))
+        code = main(["appendix", "--params", str(bad), str(good), "--workers", "2",
+                     "--out", str(tmp_path / "out")])
+    out, err = capfd.readouterr()
+    assert code == 1
+    assert "Traceback" not in err and "distributed" not in err
+    problem = [line for line in err.splitlines() if line.startswith("smp: ")]
+    assert len(problem) == 1 and "E07999999" in problem[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_batch_on_a_running_dask_scheduler(demo_dir, one_chapter, tmp_path):
+    """A scheduler and two workers started as separate processes, as on a cluster."""
+    from dask.distributed import Client
+
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    logs = tmp_path / "dask.log"
+    started = []
+    with logs.open("w") as log:
+        def start(*command: str) -> None:
+            started.append(subprocess.Popen([sys.executable, "-m", *command], cwd=tmp_path,
+                                            stdout=log, stderr=log))
+        try:
+            start("distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+                  address.rsplit(":", 1)[1], "--no-dashboard")
+            for _ in range(2):
+                start("distributed.cli.dask_worker", address, "--nthreads", "1",
+                      "--no-dashboard", "--host", "127.0.0.1", "--no-nanny")
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with Client(address, timeout="5s") as client:
+                        client.wait_for_workers(2, timeout=120)
+                        break
+                except (OSError, TimeoutError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(1)
+            files = [_params(demo_dir, tmp_path, name, months) for name, months in
+                     (("early", ["2014-01", "2014-02"]), ("late", ["2014-04", "2014-05"]))]
+            outcomes = build_appendices(files, out_dir=tmp_path / "out",
+                                        notebooks_dir=one_chapter, scheduler=address)
+            assert _built(outcomes) == ["built", "built"], [o.error for o in outcomes]
+            assert "April 2014 to June 2014" in outcomes[1].html.read_text()
+            with Client(address, timeout="10s") as client:
+                ran = client.run(lambda: "smp_analysis.report.engine" in sys.modules)
+            assert len(ran) == 2 and any(ran.values())  # the workers ran the chapters
+            assert not _engine_shell_here()  # nothing ran in this process
+        finally:
+            for process in started:
+                process.terminate()
+            for process in started:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def _engine_shell_here() -> bool:
+    from smp_analysis.report.engine import BuildShell
+
+    return BuildShell.initialized()
+
+
+def test_an_unreachable_scheduler_is_one_message(demo_dir, one_chapter, tmp_path, capsys):
+    files = [_params(demo_dir, tmp_path, "early", ["2014-01"])]
+    code = main(["appendix", "--params", str(files[0]), "--scheduler",
+                 f"tcp://127.0.0.1:{_free_port()}", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code != 0 and "cannot reach the dask scheduler" in err and "Traceback" not in err
+
+
+def test_the_same_inputs_give_the_same_html_whichever_way_it_is_built(
+        built_appendix, demo_params, tmp_path):
+    """The single build (the session's appendix) and a batch build of the same params give
+    byte-identical HTML apart from the run time; the batch leaves this process alone."""
+    (again,) = build_appendices([demo_params], out_dir=tmp_path / "again", workers=1,
+                                force=True)
+    assert again.ok, again.error
+    assert RUN_TIME.sub("T", again.html.read_text()) == \
+        RUN_TIME.sub("T", built_appendix.html.read_text())
+    assert not _engine_shell_here()
+
+
+def test_derived_params_are_valid_and_name_the_district(tmp_path):
+    from smp_analysis.report.districts import derive
+
+    raw = {"assessment": "2023-24", "title": "Annual assessment",
+           "partnership": "Safer Maidstone Partnership",
+           "focus_area": {"code": "E07000110", "name": "Maidstone"}}
+    derived = derive(raw, "E07000116", "Tunbridge Wells", {"E07000116": "tunbridge-wells"})
+    assert derived["title"] == "Tunbridge Wells: Annual assessment"
+    assert derived["assessment"] == "2023-24-tunbridge-wells"
+    assert raw["focus_area"]["code"] == "E07000110"  # the input is not changed
