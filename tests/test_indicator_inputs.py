@@ -189,7 +189,8 @@ def test_cli_ingest_indicators(tmp_path, capsys):
 
 def _params(tmp_path: Path, extra: str, indicators: Path | None) -> Path:
     raw = yaml.safe_load((PROJECT / "params" / "2023-24.yaml").read_text())
-    for key in ("comparison_groups", "targets"):
+    # the demo's targets and priorities name the demo's indicators, not these test files
+    for key in ("comparison_groups", "targets", "priorities"):
         raw.pop(key, None)
     raw["data"] = {"store": str(tmp_path / "s.duckdb"), "police_uk": [str(tmp_path)],
                    "lsoa_lookup": str(tmp_path / "ind.csv"),
