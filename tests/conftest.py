@@ -11,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -62,3 +63,22 @@ def copy_of(tmp_path):
         shutil.copy(path, target)
         return target
     return _copy
+
+
+@pytest.fixture(scope="session")
+def one_chapter(tmp_path_factory) -> Path:
+    """A one-chapter notebook folder: the overview summary (keeps batch builds cheap)."""
+    folder = tmp_path_factory.mktemp("notebooks")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('params_file = "x"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "from smp_analysis.report import Assessment\n"
+        "from smp_analysis.topics import overview\n"
+        "sa = Assessment.open(params_file)\n"
+        "display(overview.compute(sa).summary())"),
+        nbformat.v4.new_markdown_cell("# Overview")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, folder / "01_overview.ipynb")
+    return folder

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import jupytext
-import nbformat
 import pytest
 import yaml
 
@@ -19,25 +18,6 @@ from smp_analysis.store import queries
 
 PROJECT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def one_chapter(tmp_path_factory) -> Path:
-    """A one-chapter notebook folder: the overview summary (keeps kernels cheap)."""
-    folder = tmp_path_factory.mktemp("notebooks")
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('params_file = "x"')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "from smp_analysis.report import Assessment\n"
-        "from smp_analysis.topics import overview\n"
-        "sa = Assessment.open(params_file)\n"
-        "display(overview.compute(sa).summary())"),
-        nbformat.v4.new_markdown_cell("# Overview")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, folder / "01_overview.ipynb")
-    return folder
 
 
 def _params(demo_dir: Path, folder: Path, name: str, months: list[str], **changes) -> Path:

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -22,25 +21,6 @@ from smp_analysis.report.build import build_appendices
 
 pytestmark = pytest.mark.slow
 RUN_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
-
-
-@pytest.fixture(scope="module")
-def one_chapter(tmp_path_factory) -> Path:
-    """A one-chapter notebook folder: the overview summary (keeps builds cheap)."""
-    folder = tmp_path_factory.mktemp("notebooks")
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('params_file = "x"')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "from smp_analysis.report import Assessment\n"
-        "from smp_analysis.topics import overview\n"
-        "sa = Assessment.open(params_file)\n"
-        "display(overview.compute(sa).summary())"),
-        nbformat.v4.new_markdown_cell("# Overview")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, folder / "01_overview.ipynb")
-    return folder
 
 
 def _built(outcomes) -> list[str]:
