@@ -240,3 +240,19 @@ def test_top_group_ties_and_persistence():
     assert p["years_in_top"].sum() == 3
     with pytest.raises(ValueError):
         shares(pd.Series([1, -1]))
+
+
+@pytest.mark.parametrize("bands", [[(0, 0), (0, 7), (7, 14), (14, 28)], [(0, 7), (7, 14)], [(3, 3)],
+                                   [(2, 5), (5, 9)], [(0, 200), (200, 400), (400, 800)],
+                                   [(0, 0), (0, 1)], [(0, 7), (14, 28)]])
+def test_band_index_is_the_band_definition(bands):
+    """Bands end to end take a binary search; every value must land where the definition puts
+    it: in (low, high], the first band closed at its low end too, -1 outside every band."""
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.integers(-2, 40, 5000).astype(float), rng.uniform(-1, 900, 5000),
+                             np.array([lo for lo, _ in bands] + [hi for _, hi in bands], float)])
+    expected = np.full(values.shape, -1)
+    for i, (lo, hi) in enumerate(bands):
+        inside = ((values > lo) & (values <= hi)) | ((values == lo) if i == 0 else False)
+        expected[inside & (expected < 0)] = i
+    assert band_index(values, bands).tolist() == expected.tolist()

@@ -82,7 +82,19 @@ def band_index(values: np.ndarray, bands: list[Band]) -> np.ndarray:
 
     >>> band_index(np.array([0.0, 5.0, 10.0, 10.5, 30.0]), [(0, 10), (10, 20)]).tolist()
     [0, 0, 0, 1, -1]
+    >>> band_index(np.array([0.0, 0.5, 7.0, 8.0, 30.0]), [(0, 0), (0, 7), (14, 28)]).tolist()
+    [0, 1, 1, -1, -1]
+    >>> band_index(np.array([1.0, 2.0, 3.0]), [(2, 3)]).tolist()
+    [-1, 0, 0]
     """
+    edges = [bands[0][0], *(hi for _, hi in bands)]
+    if all(lo == edges[i] for i, (lo, _) in enumerate(bands)):
+        # bands end to end: one binary search a value (the Knox permutations call this on
+        # millions of pair differences); (lo, hi] each, the first band closed at lo as well
+        out = np.searchsorted(np.asarray(edges, dtype=float), values, side="left") - 1
+        out[values == edges[0]] = 0
+        out[(out >= len(bands)) | (out < 0) & (values != edges[0])] = -1
+        return out.astype(np.int64, copy=False)
     out = np.full(values.shape, -1, dtype=np.int64)
     for i, (lo, hi) in enumerate(bands):
         inside = (values > lo) & (values <= hi)

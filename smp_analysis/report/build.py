@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -237,12 +238,18 @@ def render(params: AssessmentParams, chapters: list[tuple[str, nbformat.Notebook
 
 def render_document(params: AssessmentParams, chapters: list[tuple[str, nbformat.NotebookNode]],
                     prov: provenance.Provenance) -> Document:
-    exporter = HTMLExporter(template_name="smp", extra_template_basedirs=[str(TEMPLATES_DIR)],
-                            exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
     merged = assemble(chapters)
-    body, _ = exporter.from_notebook_node(merged)
+    body, _ = html_exporter().from_notebook_node(merged)
     return decorate_document(body, params, prov)
+
+
+@functools.cache
+def html_exporter() -> HTMLExporter:
+    """The appendix's exporter, made once a process: making one loads and compiles its
+    templates (half a second), and a worker renders many appendices."""
+    return HTMLExporter(template_name="smp", extra_template_basedirs=[str(TEMPLATES_DIR)],
+                        exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True, embed_images=True)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from afcharts.af_colours import get_af_colours  # noqa: E402
@@ -127,10 +128,51 @@ def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool) -> Figur
         fig.text(0.99, 0.01, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9,
                  color="#a00000", alpha=0.8)
     _freeze_date_ticks(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    png = _png_in_one_draw(fig)
+    if png is None:  # something drawn far outside the figure: let matplotlib measure it all
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+        png = buffer.getvalue()
     plt.close(fig)
-    return Figure(buffer.getvalue(), caption, alt)
+    return Figure(png, caption, alt)
+
+
+def _png_in_one_draw(fig: plt.Figure, *, margin: float = 1.0) -> bytes | None:
+    """The figure as a PNG cropped to what is drawn (plus ``savefig.pad_inches``), from one
+    draw of the figure with `margin` inches of room on every side, or None when something
+    reaches the edge of that room.
+
+    ``bbox_inches="tight"`` gives the same picture from two draws: one to lay the figure
+    out and measure every artist, one to paint it; labels and legends placed outside the
+    axes (as the house style does) are why the room is needed. Cropping to the pixels drawn
+    rather than to the artists' boxes trims the same white margin to within a pixel or two.
+    """
+    from PIL import Image
+    from matplotlib.transforms import Bbox
+
+    dpi = plt.rcParams["savefig.dpi"]
+    width, height = fig.get_size_inches()
+    room = Bbox.from_extents(-margin, -margin, width + margin, height + margin)
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", bbox_inches=room, dpi=dpi)
+    data = raw.getvalue()
+    columns = int(room.width * dpi)
+    rows = len(data) // 4 // columns
+    if rows * columns * 4 != len(data):
+        return None
+    pixels = np.frombuffer(data, np.uint32).reshape(rows, columns)
+    ink = pixels != pixels[0, 0]  # the corner is background: nothing is drawn out there
+    ink_rows, ink_columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if (not len(ink_rows) or ink_rows[0] == 0 or ink_columns[0] == 0
+            or ink_rows[-1] == rows - 1 or ink_columns[-1] == columns - 1):
+        return None
+    pad = int(round(plt.rcParams["savefig.pad_inches"] * dpi))
+    top, bottom = max(ink_rows[0] - pad, 0), min(ink_rows[-1] + pad + 1, rows)
+    left, right = max(ink_columns[0] - pad, 0), min(ink_columns[-1] + pad + 1, columns)
+    rgba = np.frombuffer(data, np.uint8).reshape(rows, columns, 4)[top:bottom, left:right]
+    png = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(png, format="png", dpi=(dpi, dpi))
+    return png.getvalue()
 
 
 def _freeze_date_ticks(fig: plt.Figure) -> None:
@@ -242,8 +284,12 @@ def expected_grid(history: pd.DataFrame, *, period: ReportingPeriod, title: str,
     _theme()
     types = list(dict.fromkeys(history["crime_type"]))
     rows = -(-len(types) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(11, 2.3 * rows), sharex=True,
-                             squeeze=False)
+    # one time axis for every panel, set by hand: sharing it would make matplotlib measure
+    # every panel's tick labels against every other's at each draw (quadratic in panels)
+    fig, axes = plt.subplots(rows, columns, figsize=(11, 2.3 * rows), squeeze=False)
+    _grid_spacing(fig, rows, columns, top=0.95, gap_w=0.6, gap_h=0.5)
+    first, last = history["month"].min(), history["month"].max()
+    margin = (last - first) * plt.rcParams["axes.xmargin"]
     for ax, crime_type in zip(axes.flat, types, strict=False):
         part = history[history["crime_type"] == crime_type].sort_values("month")
         ax.fill_between(part["month"], 0, part["upperbound"], color=SHADE_COLOUR, alpha=0.6,
@@ -258,15 +304,37 @@ def expected_grid(history: pd.DataFrame, *, period: ReportingPeriod, title: str,
         ax.set_title(chart_text(crime_type), fontsize=9, loc="left")
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
+        ax.yaxis.set_major_locator(mticker.MaxNLocator(nbins=4, integer=True))
+        ax.set_xlim(first - margin, last + margin)
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
-    for ax in list(axes.flat)[len(types):]:
-        ax.set_visible(False)
+    for index, ax in enumerate(axes.flat):
+        if index >= len(types):
+            ax.set_visible(False)
+        elif index + columns < len(types):  # dates under the lowest panel of each column only
+            ax.tick_params(labelbottom=False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", ncol=4, fontsize=8, frameon=False)
-    fig.suptitle(chart_text(title), x=0.01, ha="left", fontweight="bold")
-    _freeze_date_ticks(fig)  # before the layout, which draws every panel
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    height = fig.get_figheight()
+    fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(1, 1), ncol=4, fontsize=8,
+               frameon=False)
+    fig.suptitle(chart_text(title), x=0.01, y=1 - 0.35 / height, ha="left", va="top",
+                 fontweight="bold")
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+
+
+def _grid_spacing(fig: plt.Figure, rows: int, columns: int, *, top: float, gap_w: float,
+                  gap_h: float) -> None:
+    """Space a grid of small panels by fixed gaps in inches (room for a panel's title and its
+    tick labels) and leave `top` inches above it for a title and legend. Cheaper than
+    ``tight_layout``, which draws every panel once more only to measure it; the saved image is
+    cropped to its content either way (``bbox_inches="tight"``)."""
+    width, height = fig.get_size_inches()
+    left, right, bottom = 0.5 / width, 1 - 0.1 / width, 0.45 / height
+    upper = 1 - top / height
+    panel_w = (width * (right - left) - (columns - 1) * gap_w) / columns
+    panel_h = (height * (upper - bottom) - (rows - 1) * gap_h) / rows
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=upper,
+                        wspace=gap_w / panel_w, hspace=gap_h / panel_h)
 
 
 def ward_rate_bars(shown: pd.DataFrame, *, title: str, caption: str, alt: str,

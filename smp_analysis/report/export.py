@@ -76,15 +76,16 @@ def _safe(text: str) -> str:
 def collect(soup) -> list[ExportedTable]:
     """Every ``table.smp-table`` of a rendered appendix, in page order."""
     found = []
-    for i, table in enumerate(soup.select("table.smp-table"), start=1):
+    for i, table in enumerate(soup.find_all("table", class_="smp-table"), start=1):
         caption_tag = table.find("caption")
         caption = caption_tag.get_text(" ", strip=True) if caption_tag else ""
         match = _CAPTION.match(caption)
         number = (match.group("number") or "") if match else ""
         anchor = (caption_tag.get("id") if caption_tag is not None else None) or f"table-{i}"
-        columns = [th.get_text(" ", strip=True) for th in table.select("thead th")]
+        head, body = table.find("thead"), table.find("tbody")
+        columns = [th.get_text(" ", strip=True) for th in (head.find_all("th") if head else [])]
         rows, numeric = [], []
-        for tr in table.select("tbody tr"):
+        for tr in body.find_all("tr") if body else []:
             cells = tr.find_all(["td", "th"])
             rows.append([c.get_text(" ", strip=True) for c in cells])
             numeric.append(["smp-num" in (c.get("class") or []) for c in cells])

@@ -56,11 +56,11 @@ def decorate_document(body: str, params: AssessmentParams, prov: provenance.Prov
     if soup.title is not None:
         soup.title.string = neutralise(params.title)  # bs4 escapes it when serialising
     main = soup.find("main")
-    for anchor in main.select("a.anchor-link"):
+    for anchor in main.find_all("a", class_="anchor-link"):
         anchor.decompose()
     # nbconvert's lab template makes every output area a tab stop; a keyboard user should
     # stop only on links and controls (wide tables wrap instead of scrolling, see the CSS)
-    for tag in soup.select("[tabindex]"):
+    for tag in soup.find_all(tabindex=True):
         if tag.name not in INTERACTIVE:
             del tag["tabindex"]
     tables = export.collect(main)
@@ -110,7 +110,7 @@ def _add_download_links(soup, main, tables: list[export.ExportedTable],
     """A 'Download Table 4.2 as CSV' link after every table. The CSV travels inside the link
     (a data: URI), so the appendix stays one self-contained file that can be emailed."""
     downloads = []
-    for table, tag in zip(tables, main.select("table.smp-table"), strict=True):
+    for table, tag in zip(tables, main.find_all("table", class_="smp-table"), strict=True):
         data = export.csv_bytes(table)
         name = table.file_name(assessment)
         paragraph = soup.new_tag("p", attrs={"class": "smp-download"})

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import logging
 import logging.handlers
 import multiprocessing
@@ -151,7 +152,15 @@ def warm_up() -> None:
 
     for module in pkgutil.iter_modules(topics.__path__):
         importlib.import_module(f"{topics.__name__}.{module.name}")
+    for module in ("openpyxl", "bs4", "papermill"):  # the workbook, the page, the runs
+        importlib.import_module(module)
     engine.shell()
+    build.html_exporter()
+    # the modules' objects live as long as the worker: keep them out of every later garbage
+    # collection (a full collection of this heap took a quarter of a second)
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)  # an interpreter that exits normally still finalises them
 
 
 # ----------------------------------------------------------------------- the worker process
