@@ -16,7 +16,7 @@ import pyarrow as pa
 from ..errors import InputError, Problem
 from ..sources._csv import read_input
 from ..sources.discover import Candidate
-from ..sources.police_uk import parse_street_csv
+from ..sources.police_uk import clean_street_table, parse_street_csv
 from . import overlaps
 from .connection import stat_key
 
@@ -25,10 +25,29 @@ PART_DICTIONARY_COLUMNS = ["month", "reported_by", "falls_within", "crime_type",
 
 
 @dataclass
+class CleanFile:
+    """A file every row of which is loaded: the counts of a
+    :class:`~smp_analysis.sources._csv.ReadResult` without its (empty) quarantine frame."""
+
+    table: pa.Table
+    reasons: dict[str, int] = field(default_factory=dict)
+    quarantine: tuple = ()
+    rows_quarantined: int = 0
+
+    @property
+    def rows_read(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.table.num_rows
+
+
+@dataclass
 class Read:
     candidate: Candidate
     sha: str
-    parsed: object  # ReadResult | Exception | None (known bytes: not parsed)
+    parsed: object  # CleanFile | ReadResult | Exception | None (known bytes: not parsed)
     part: Path | None
     file_id: int
     modified_ns: int = 0
@@ -57,7 +76,10 @@ def read_one(candidate: Candidate, known: frozenset[str], part: Path, file_id: i
     if sha in known:
         return Read(candidate, sha, None, None, file_id, modified_ns, key)
     try:
-        result = parse_street_csv(path, data, sha)
+        # a file that breaks no rule needs no quarantine and no pandas; any other is read
+        # again the careful way, which finds and reports every problem in it
+        clean = clean_street_table(path, data)
+        result = CleanFile(clean) if clean is not None else parse_street_csv(path, data, sha)
     except InputError as exc:
         return Read(candidate, sha, exc, None, file_id, modified_ns, key)
     except Exception as exc:  # noqa: BLE001 - one odd file must never stop the others
