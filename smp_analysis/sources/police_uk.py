@@ -254,13 +254,22 @@ def parse_street_csv(path: Path, data: bytes, sha256: str | None = None) -> Read
     return result
 
 
-def clean_street_table(path: Path, data: bytes) -> pa.Table | None:
+def street_records(path: Path, data: bytes) -> pa.Table | None:
+    """The records of a regular file as text columns (None when the file is irregular: blank
+    lines, quoted line breaks, wrong field counts, bad UTF-8...). Raises InputError for a wrong
+    header. Uses neither pandas nor pyarrow's scalars (which import pandas) and runs mostly
+    without the GIL, so the store's workers read ahead while the rest of the process starts."""
+    return _records_fast(path, normalise_line_ends(data))
+
+
+def clean_street_table(path: Path, data: bytes, records: pa.Table | None = None
+                       ) -> pa.Table | None:
     """The typed rows of a file that is regular and breaks no rule (what
     :func:`parse_street_csv` loads from it, every row); None when anything needs the careful
     path, which then finds and reports every problem. Pandas-free, so that an ingest of clean
-    files needs neither pandas nor pandera. Raises InputError for a wrong header."""
-    data = normalise_line_ends(data)
-    table = _records_fast(path, data)
+    files needs neither pandas nor pandera. Raises InputError for a wrong header.
+    `records`: :func:`street_records` of `data`, when the caller has them."""
+    table = street_records(path, data) if records is None else records
     return None if table is None else _clean_typed(path, table)
 
 
