@@ -53,6 +53,7 @@ from .extracts import (  # noqa: F401 - the store's writing API lives in one nam
 from .parts import (  # noqa: F401
     PART_DICTIONARY_COLUMNS,
     Read,
+    _size_of,
     finish_one,
     load_one,
     read_one,
@@ -60,10 +61,8 @@ from .parts import (  # noqa: F401
 )
 
 IN_STORE = ("loaded", "replaced", "unchanged", "repaired")
-# Files read and parsed ahead of validation, at most (and at most this many bytes, unless one
-# file is larger): enough to keep a core busy while the first validation imports pandas
-# (pyarrow does on first use of its scalars, a third of a second), few enough that memory does
-# not grow with the number of files.
+# Files (and bytes, unless one file is larger) loaded ahead of validation, at most: a core keeps
+# parsing while the first validation imports pandas (docs/scaling.md); memory stays flat.
 READ_AHEAD_FILES = 8
 READ_AHEAD_BYTES = 64 << 20
 
@@ -320,7 +319,7 @@ class _Run:
                     if unchanged is not None:
                         loading.append(unchanged)
                         continue
-                    file_id, size = self.new_file_id(), _size(candidate.path)
+                    file_id, size = self.new_file_id(), _size_of(candidate.path)
                     ahead += size
                     loading.append((file_id, size, pool.submit(load_one, candidate, known,
                                                                file_id)))
@@ -469,13 +468,6 @@ class _Run:
             outcome.rows_loaded -= rows
             outcome.note = note
             self.by_file_id[new_id] = outcome
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0  # load_one names the problem
 
 
 def _progress_bar(total: int):
