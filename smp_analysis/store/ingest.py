@@ -63,8 +63,8 @@ from .parts import (  # noqa: F401
 IN_STORE = ("loaded", "replaced", "unchanged", "repaired")
 # Files (and bytes, unless one file is larger) loaded ahead of validation, at most: a core keeps
 # parsing while the first validation imports pandas (docs/scaling.md); memory stays flat.
-READ_AHEAD_FILES = 8
-READ_AHEAD_BYTES = 64 << 20
+READ_AHEAD_FILES = 4
+READ_AHEAD_BYTES = 32 << 20
 
 
 @dataclass
