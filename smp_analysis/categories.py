@@ -31,12 +31,15 @@ to a store only when its data hold months before the change published under the 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 ANTI_SOCIAL_BEHAVIOUR = "Anti-social behaviour"
 VICTIM_BASED = "Victim-based crime"
@@ -63,18 +66,34 @@ POLICE_UK_TYPES: tuple[str, ...] = (
 CRIME_TYPES: tuple[str, ...] = tuple(t for t in POLICE_UK_TYPES if t != ANTI_SOCIAL_BEHAVIOUR)
 
 
+CATEGORY_FILE = Path(__file__).with_name("data") / "crime_categories.csv"
+
+
+@cache
+def category_records() -> tuple[dict[str, str], ...]:
+    """The rows of the category lookup as text (pandas-free: the ingest needs only these, and
+    importing pandas would cost it a third of a second)."""
+    with open(CATEGORY_FILE, encoding="utf-8-sig", newline="") as f:
+        return tuple(csv.DictReader(f))
+
+
 @cache
 def category_table() -> pd.DataFrame:
     """The category lookup: one row per police.uk name (current and historic)."""
-    table = pd.read_csv(Path(__file__).with_name("data") / "crime_categories.csv", dtype=str,
-                        keep_default_na=False)
+    import pandas as pd
+
+    table = pd.read_csv(CATEGORY_FILE, dtype=str, keep_default_na=False)
     table["is_crime"] = table["is_crime"].map({"true": True, "false": False})
     return table
 
 
 def known_types() -> frozenset[str]:
-    """Every crime-type name the ingest accepts (current and historic)."""
-    return frozenset(category_table()["police_uk_type"])
+    """Every crime-type name the ingest accepts (current and historic).
+
+    >>> "Shoplifting" in known_types() and "Violent crime" in known_types()
+    True
+    """
+    return frozenset(r["police_uk_type"] for r in category_records())
 
 
 def harmonised_type(police_uk_type: str) -> str:
@@ -93,20 +112,22 @@ def ho_group(police_uk_type: str) -> str:
 
 @cache
 def _lookup(column: str) -> dict[str, str]:
-    table = category_table()
-    return dict(zip(table["police_uk_type"], table[column], strict=True))
+    return {r["police_uk_type"]: r[column] for r in category_records()}
 
 
 def with_groups(monthly: pd.DataFrame) -> pd.DataFrame:
     """Add each row's Home Office ``group`` and a 'Total recorded crime' copy of every crime row
     (ASB is not a crime), so totals and groups come from one ``groupby``.
 
+    >>> import pandas as pd
     >>> m = pd.DataFrame({"crime_type": ["Burglary", "Drugs", "Anti-social behaviour"],
     ...                   "count": [5, 2, 9]})
     >>> with_groups(m).groupby("group")["count"].sum().to_dict()  # doctest: +NORMALIZE_WHITESPACE
     {'Anti-social behaviour': 9, 'Other crimes against society': 2, 'Total recorded crime': 7,
      'Victim-based crime': 5}
     """
+    import pandas as pd
+
     groups = category_table().drop_duplicates("harmonised_type").set_index("harmonised_type")
     frame = monthly.assign(group=monthly["crime_type"].map(groups["ho_group"]))
     crimes = frame[frame["group"] != ANTI_SOCIAL_BEHAVIOUR].assign(group=TOTAL_CRIME)
@@ -151,6 +172,8 @@ class CategoryChange:
 @cache
 def category_history() -> tuple[CategoryChange, ...]:
     """The data.police.uk category changes, oldest first."""
+    import pandas as pd
+
     table = pd.read_csv(Path(__file__).with_name("data") / "category_history.csv", dtype=str,
                         keep_default_na=False)
     unknown = sorted(set(table["police_uk_type"]) - known_types())
@@ -173,6 +196,7 @@ def changes_in_data(names_by_month: pd.DataFrame,
     published): the data hold months before the change and none of them uses a name the
     change introduced.
 
+    >>> import pandas as pd
     >>> old = pd.DataFrame({"month": pd.to_datetime(["2013-04-01", "2013-05-01"]),
     ...                     "crime_type": ["Violent crime", "Violence and sexual offences"]})
     >>> [c.name for c in changes_in_data(old)]
@@ -181,6 +205,8 @@ def changes_in_data(names_by_month: pd.DataFrame,
     >>> changes_in_data(today)
     ()
     """
+    import pandas as pd
+
     months = pd.PeriodIndex(pd.to_datetime(names_by_month["month"]), freq="M")
     names = names_by_month["crime_type"].to_numpy()
     found = []

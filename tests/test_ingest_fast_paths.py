@@ -96,6 +96,7 @@ def test_unchanged_file_is_known_by_its_stat_key_without_reading(tmp_path, monke
             raise AssertionError("an unchanged file was read")
 
         monkeypatch.setattr(ingest, "read_one", must_not_read)
+        monkeypatch.setattr(ingest, "load_one", must_not_read)
         again = ingest.ingest_police_uk(con, [folder])
         assert [f.status for f in again.files] == ["unchanged", "unchanged"]
         assert [f.rows_loaded for f in again.files] == [30, 30]

@@ -8,13 +8,16 @@ import hashlib
 import io
 import zlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 
 from ..errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 QUARANTINE_COLUMNS = ["file", "line", "column", "reason", "value"]
 # No field of the formats read here is longer than a few hundred characters; a longer one is a
@@ -59,6 +62,18 @@ class ReadResult:
                 f"{self.path}: {self.rows_read} rows read but {self.rows_loaded} loaded + "
                 f"{self.rows_quarantined} quarantined"
             )
+
+
+def empty_quarantine() -> pd.DataFrame:
+    """A quarantine frame with no rows (a copy: callers may add to it)."""
+    return _empty_quarantine().copy()
+
+
+@cache
+def _empty_quarantine() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=QUARANTINE_COLUMNS).astype({"line": "int64"})
 
 
 def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..categories import category_table
+from ..categories import category_records
 from ..errors import StoreError
 
 SCHEMA = """
@@ -282,10 +282,10 @@ def _remove_orphan_parts(con: duckdb.DuckDBPyConnection) -> None:
 
 def _load_categories(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM crime_categories")
-    category_frame = category_table()[["police_uk_type", "harmonised_type", "ho_group", "is_crime"]]
-    con.register("category_frame", category_frame)
-    con.execute("INSERT INTO crime_categories SELECT * FROM category_frame")
-    con.unregister("category_frame")
+    rows = [(r["police_uk_type"], r["harmonised_type"], r["ho_group"],
+             {"true": True, "false": False}.get(r["is_crime"])) for r in category_records()]
+    con.execute("INSERT INTO crime_categories VALUES "
+                + ", ".join(["(?, ?, ?, ?)"] * len(rows)), [v for row in rows for v in row])
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -50,9 +50,21 @@ from .extracts import (  # noqa: F401 - the store's writing API lives in one nam
     load_reference,
     load_victim_extract,
 )
-from .parts import PART_DICTIONARY_COLUMNS, Read, read_one, write_part  # noqa: F401
+from .parts import (  # noqa: F401
+    PART_DICTIONARY_COLUMNS,
+    Read,
+    _size_of,
+    finish_one,
+    load_one,
+    read_one,
+    write_part,
+)
 
 IN_STORE = ("loaded", "replaced", "unchanged", "repaired")
+# Files (and bytes, unless one file is larger) loaded ahead of validation, at most: a core keeps
+# parsing while the first validation imports pandas (docs/scaling.md); memory stays flat.
+READ_AHEAD_FILES = 4
+READ_AHEAD_BYTES = 32 << 20
 
 
 @dataclass
@@ -118,9 +130,9 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
                      repair_only: bool = False) -> IngestReport:
     """Load street-level CSVs (files or folders) into the store, incrementally.
 
-    Files are read, hashed, validated and written as Parquet parts by `workers` threads a couple
-    of files ahead of the register (pyarrow and hashlib release the GIL), so memory stays flat
-    however many files there are. The run is one transaction (see the module docstring).
+    Files are read, hashed, validated and written as Parquet parts by `workers` threads a few
+    files ahead of the register (pyarrow and hashlib release the GIL; see :meth:`_Run.ingest`),
+    so memory stays flat however many files there are. The run is one transaction (see the module docstring).
     Raises InputError when the paths hold nothing to read. `repair_only`: read again only the
     registered files whose parts are missing or damaged (``smp store repair``).
     """
@@ -284,33 +296,57 @@ class _Run:
         self.replaced.append(self.part(file_id))
 
     def ingest(self, candidates: list[Candidate], *, progress: bool, workers: int) -> None:
+        """Read the candidates in two stages on `workers` threads (:mod:`.parts`): loading
+        (read, hash, parse as text) runs up to READ_AHEAD_FILES files ahead, finishing
+        (validate, write the part) `workers` + 1 files ahead of the register, which takes the
+        outcomes in the candidates' order."""
         known = frozenset(sha for fid, (_, sha, _, _) in self.files.items()
                           if fid not in self.broken) | frozenset(self.superseded)
-
-        def submit(candidate: Candidate):
-            unchanged = self._untouched(candidate)
-            if unchanged is not None:
-                return unchanged
-            file_id = self.new_file_id()
-            return pool.submit(read_one, candidate, known, self.part(file_id), file_id)
+        loading: deque = deque()  # Read (known unchanged) | (file_id, bytes, Future[Loaded|Read])
+        finishing: deque = deque()  # Read | Future[Read]
+        queue = iter(candidates)
+        ahead = 0  # bytes of the files loading
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            pending: deque = deque()
-            queue = iter(candidates)
-            for candidate in queue:
-                pending.append(submit(candidate))
-                if len(pending) > workers:
-                    break
+            def fill() -> None:
+                nonlocal ahead
+                while len(loading) < READ_AHEAD_FILES and (ahead < READ_AHEAD_BYTES
+                                                           or not loading):
+                    candidate = next(queue, None)
+                    if candidate is None:
+                        return
+                    unchanged = self._untouched(candidate)
+                    if unchanged is not None:
+                        loading.append(unchanged)
+                        continue
+                    file_id, size = self.new_file_id(), _size_of(candidate.path)
+                    ahead += size
+                    loading.append((file_id, size, pool.submit(load_one, candidate, known,
+                                                               file_id)))
+
+            def advance() -> None:
+                nonlocal ahead
+                while loading and len(finishing) <= workers:
+                    item = loading.popleft()
+                    if not isinstance(item, Read):
+                        file_id, size, future = item
+                        ahead -= size
+                        item = future.result()
+                        if not isinstance(item, Read):
+                            item = pool.submit(finish_one, item, self.part(file_id))
+                    finishing.append(item)
+                    fill()
+
+            fill()
             bar = _progress_bar(len(candidates)) if progress else None
             try:
-                while pending:
-                    read = pending.popleft()
+                advance()
+                while finishing:
+                    read = finishing.popleft()
                     read = read if isinstance(read, Read) else read.result()
                     if read.part is not None:
                         self.written.append(read.part)
-                    nxt = next(queue, None)
-                    if nxt is not None:
-                        pending.append(submit(nxt))
+                    advance()
                     self.register(read)
                     if bar is not None:
                         bar.update()

@@ -1,5 +1,9 @@
 """The parsing side of an ingest: read, hash, validate one file and write its rows as a
-Parquet part (run by worker threads; nothing here touches the database)."""
+Parquet part (run by worker threads; nothing here touches the database).
+
+Two stages, so that the ingest can read ahead: :func:`load_one` (stat, read, hash, parse the
+CSV as text: no pandas, little Python) and :func:`finish_one` (validate, type, write the part);
+:func:`read_one` is both."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import pyarrow as pa
 from ..errors import InputError, Problem
 from ..sources._csv import read_input
 from ..sources.discover import Candidate
-from ..sources.police_uk import parse_street_csv
+from ..sources.police_uk import clean_street_table, parse_street_csv, street_records
 from . import overlaps
 from .connection import stat_key
 
@@ -25,15 +29,47 @@ PART_DICTIONARY_COLUMNS = ["month", "reported_by", "falls_within", "crime_type",
 
 
 @dataclass
+class CleanFile:
+    """A file every row of which is loaded: the counts of a
+    :class:`~smp_analysis.sources._csv.ReadResult` without its (empty) quarantine frame."""
+
+    table: pa.Table
+    reasons: dict[str, int] = field(default_factory=dict)
+    quarantine: tuple = ()
+    rows_quarantined: int = 0
+
+    @property
+    def rows_read(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.table.num_rows
+
+
+@dataclass
 class Read:
     candidate: Candidate
     sha: str
-    parsed: object  # ReadResult | Exception | None (known bytes: not parsed)
+    parsed: object  # CleanFile | ReadResult | Exception | None (known bytes: not parsed)
     part: Path | None
     file_id: int
     modified_ns: int = 0
     stat_key: str | None = None  # see connection.stat_key
     months: list[tuple[str, dt.date, int]] = field(default_factory=list)
+
+
+@dataclass
+class Loaded:
+    """A file read, hashed and parsed as text (:func:`load_one`), to be finished."""
+
+    candidate: Candidate
+    sha: str
+    data: bytes
+    records: pa.Table | None  # None: irregular, the careful path reads it
+    file_id: int
+    modified_ns: int
+    stat_key: str
 
 
 def read_one(candidate: Candidate, known: frozenset[str], part: Path, file_id: int) -> Read:
@@ -43,6 +79,13 @@ def read_one(candidate: Candidate, known: frozenset[str], part: Path, file_id: i
     back as the outcome's exception; problems of the store (a full disk) propagate and stop
     the run, which then leaves the store as it was.
     """
+    loaded = load_one(candidate, known, file_id)
+    return loaded if isinstance(loaded, Read) else finish_one(loaded, part)
+
+
+def load_one(candidate: Candidate, known: frozenset[str], file_id: int) -> Loaded | Read:
+    """First stage of :func:`read_one`: the file read, hashed and parsed as text, or its
+    outcome already (a problem, or bytes the store holds)."""
     path = candidate.path
     try:
         info = os.stat(path)  # before reading: a write while reading changes the key
@@ -57,18 +100,48 @@ def read_one(candidate: Candidate, known: frozenset[str], part: Path, file_id: i
     if sha in known:
         return Read(candidate, sha, None, None, file_id, modified_ns, key)
     try:
-        result = parse_street_csv(path, data, sha)
+        records = street_records(path, data)
     except InputError as exc:
         return Read(candidate, sha, exc, None, file_id, modified_ns, key)
     except Exception as exc:  # noqa: BLE001 - one odd file must never stop the others
-        return Read(candidate, sha, InputError(Problem(
-            str(path), f"could not be read ({type(exc).__name__}: {exc}); check that it is a "
-            "police.uk street-level CSV")), None, file_id, modified_ns, key)
+        return Read(candidate, sha, _odd_file(path, exc), None, file_id, modified_ns, key)
+    return Loaded(candidate, sha, data, records, file_id, modified_ns, key)
+
+
+def finish_one(loaded: Loaded, part: Path) -> Read:
+    """Second stage of :func:`read_one`: validate, type and write the rows as a part."""
+    path, sha = loaded.candidate.path, loaded.sha
+    outcome = (loaded.candidate, sha)
+    try:
+        # a file that breaks no rule needs no quarantine and no pandas; any other is read
+        # again the careful way, which finds and reports every problem in it
+        clean = (clean_street_table(path, loaded.data, loaded.records)
+                 if loaded.records is not None else None)
+        result = CleanFile(clean) if clean is not None else parse_street_csv(path, loaded.data,
+                                                                             sha)
+    except InputError as exc:
+        return Read(*outcome, exc, None, loaded.file_id, loaded.modified_ns, loaded.stat_key)
+    except Exception as exc:  # noqa: BLE001 - one odd file must never stop the others
+        return Read(*outcome, _odd_file(path, exc), None, loaded.file_id, loaded.modified_ns,
+                    loaded.stat_key)
     rows = result.table.append_column("file_id", pa.array(
-        np.full(result.table.num_rows, file_id, dtype=np.int32)))
+        np.full(result.table.num_rows, loaded.file_id, dtype=np.int32)))
     write_part(rows, part)
-    return Read(candidate, sha, result, part, file_id, modified_ns, key,
+    return Read(*outcome, result, part, loaded.file_id, loaded.modified_ns, loaded.stat_key,
                 overlaps.months_of(result.table))
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # load_one names the problem
+
+
+def _odd_file(path: Path, exc: Exception) -> InputError:
+    return InputError(Problem(
+        str(path), f"could not be read ({type(exc).__name__}: {exc}); check that it is a "
+        "police.uk street-level CSV"))
 
 
 def write_part(rows: pa.Table, part: Path) -> None:
