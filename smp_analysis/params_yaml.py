@@ -13,7 +13,6 @@ import yaml
 
 from .errors import ParamsError, Problem
 
-
 # libyaml's parser when PyYAML was built with it (the same documents, nodes and line marks,
 # about ten times faster than the pure-Python one: params are read by every chapter)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -13,7 +13,6 @@ characters are shown as markers (:func:`~smp_analysis.report.markup.neutralise`)
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 
 import matplotlib
@@ -22,13 +21,13 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from afcharts.af_colours import get_af_colours  # noqa: E402
 
 from ..periods import ReportingPeriod  # noqa: E402
 from .markup import SYNTHETIC_LABEL, Block, escape, neutralise  # noqa: E402
+from .png import figure_png  # noqa: E402
 
 # Government Analysis Function colours (afcharts; analysisfunction.civilservice.gov.uk,
 # "Data visualisation: colours"): the categorical palette for series, the focus pair (dark blue
@@ -127,69 +126,9 @@ def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool) -> Figur
     if synthetic:
         fig.text(0.99, 0.01, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9,
                  color="#a00000", alpha=0.8)
-    _freeze_date_ticks(fig)
-    png = _png_in_one_draw(fig)
-    if png is None:  # something drawn far outside the figure: let matplotlib measure it all
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
-        png = buffer.getvalue()
+    png = figure_png(fig)
     plt.close(fig)
     return Figure(png, caption, alt)
-
-
-def _png_in_one_draw(fig: plt.Figure, *, margin: float = 1.0) -> bytes | None:
-    """The figure as a PNG cropped to what is drawn (plus ``savefig.pad_inches``), from one
-    draw of the figure with `margin` inches of room on every side, or None when something
-    reaches the edge of that room.
-
-    ``bbox_inches="tight"`` gives the same picture from two draws: one to lay the figure
-    out and measure every artist, one to paint it; labels and legends placed outside the
-    axes (as the house style does) are why the room is needed. Cropping to the pixels drawn
-    rather than to the artists' boxes trims the same white margin to within a pixel or two.
-    """
-    from PIL import Image
-    from matplotlib.transforms import Bbox
-
-    dpi = plt.rcParams["savefig.dpi"]
-    width, height = fig.get_size_inches()
-    room = Bbox.from_extents(-margin, -margin, width + margin, height + margin)
-    raw = io.BytesIO()
-    fig.savefig(raw, format="rgba", bbox_inches=room, dpi=dpi)
-    data = raw.getvalue()
-    columns = int(room.width * dpi)
-    rows = len(data) // 4 // columns
-    if rows * columns * 4 != len(data):
-        return None
-    pixels = np.frombuffer(data, np.uint32).reshape(rows, columns)
-    ink = pixels != pixels[0, 0]  # the corner is background: nothing is drawn out there
-    ink_rows, ink_columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if (not len(ink_rows) or ink_rows[0] == 0 or ink_columns[0] == 0
-            or ink_rows[-1] == rows - 1 or ink_columns[-1] == columns - 1):
-        return None
-    pad = int(round(plt.rcParams["savefig.pad_inches"] * dpi))
-    top, bottom = max(ink_rows[0] - pad, 0), min(ink_rows[-1] + pad + 1, rows)
-    left, right = max(ink_columns[0] - pad, 0), min(ink_columns[-1] + pad + 1, columns)
-    rgba = np.frombuffer(data, np.uint8).reshape(rows, columns, 4)[top:bottom, left:right]
-    png = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(png, format="png", dpi=(dpi, dpi))
-    return png.getvalue()
-
-
-def _freeze_date_ticks(fig: plt.Figure) -> None:
-    """Replace each automatic date locator by the ticks it gives now.
-
-    Saving with a tight bounding box draws a figure several times, and every draw of every
-    axes asks the date locator again (a date rule per call: most of the time of a grid of
-    small monthly panels). Its ticks depend only on the axis's date range, which is final once
-    the chart is drawn up, so the fixed ticks are the same ticks and the image the same image.
-    """
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            for which in ("major", "minor"):
-                ticker = getattr(axis, which)
-                if isinstance(ticker.locator, mdates.AutoDateLocator):
-                    ticker.locator = mticker.FixedLocator(ticker.locator())
-                    ticker.locator.set_axis(axis)
 
 
 def monthly_lines(frame: pd.DataFrame, *, series: str, value: str, title: str,

@@ -129,6 +129,8 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
     if expected is not None and expected != _loaded_source:
         return False, ("this worker runs different smp-analysis code from the client that sent "
                        "the batch; install the same version (and checkout) on every worker")
+    if not _warm:  # a dask worker's first appendix (the local worker was warmed on start)
+        warm_up()
     # a batch shows one bar, not a line a chapter
     quiet = log.level
     log.setLevel(logging.WARNING)
@@ -141,9 +143,15 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
         log.setLevel(quiet)
 
 
+_warm = False  # warm_up has run in this process
+
+
 def warm_up() -> None:
     """Import what every chapter imports and create the shell (while the caller prepares
     the store, on the other core)."""
+    global _warm
+    if _warm:
+        return
     import importlib
     import pkgutil
 
@@ -161,6 +169,7 @@ def warm_up() -> None:
     gc.collect()
     gc.freeze()
     atexit.register(gc.unfreeze)  # an interpreter that exits normally still finalises them
+    _warm = True
 
 
 # ----------------------------------------------------------------------- the worker process

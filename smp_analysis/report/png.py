@@ -1,0 +1,92 @@
+"""A matplotlib figure as the PNG the appendix embeds: cropped to what is drawn, in one draw.
+
+``savefig(bbox_inches="tight")`` draws a figure twice (once to lay it out and measure every
+artist, once to paint it); most of an appendix's figure time was that first draw.
+:func:`figure_png` paints once, with room around the figure for labels and legends the house
+style puts outside the axes, and crops to the ink; matplotlib's tight box is the fallback
+when something reaches beyond that room.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+
+
+def figure_png(fig: plt.Figure) -> bytes:
+    """The PNG of `fig`, cropped to what is drawn plus ``savefig.pad_inches``."""
+    freeze_date_ticks(fig)
+    png = png_in_one_draw(fig)
+    if png is None:  # something drawn far outside the figure: let matplotlib measure it all
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+        png = buffer.getvalue()
+    return png
+
+
+def png_in_one_draw(fig: plt.Figure, *, margin: float = 1.0) -> bytes | None:
+    """The figure as ``bbox_inches="tight"`` saves it, from one draw: painted with `margin`
+    inches of room on every side, then cropped to matplotlib's own tight box of the figure
+    (measured with the renderer that painted it, so every text is measured already) padded
+    by ``savefig.pad_inches``. None when that box reaches beyond the room (or the figure is
+    not on an Agg canvas): then the caller saves it the usual way.
+
+    ``bbox_inches="tight"`` draws twice, once to lay the figure out and measure every artist
+    and once to paint it; labels and legends placed outside the axes (as the house style does)
+    are why the room is needed.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+    from PIL import Image
+
+    dpi = plt.rcParams["savefig.dpi"]
+    dpi = fig.dpi if dpi == "figure" else float(dpi)
+    width, height = fig.get_size_inches()
+    room = Bbox.from_extents(-margin, -margin, width + margin, height + margin)
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        return None
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", bbox_inches=room, dpi=dpi)
+    renderer = getattr(fig.canvas, "renderer", None)
+    if renderer is None or renderer.dpi != dpi:
+        return None
+    shown_at, fig.dpi = fig.dpi, dpi  # as savefig had it while painting
+    try:
+        tight = fig.get_tightbbox(renderer).padded(plt.rcParams["savefig.pad_inches"])
+    finally:
+        fig.dpi = shown_at
+    if not (tight.x0 >= room.x0 and tight.y0 >= room.y0 and tight.x1 <= room.x1
+            and tight.y1 <= room.y1):
+        return None
+    data = raw.getvalue()
+    columns = int(room.width * dpi)
+    rows = len(data) // 4 // columns
+    if rows * columns * 4 != len(data):
+        return None
+    left, right = round((tight.x0 - room.x0) * dpi), round((tight.x1 - room.x0) * dpi)
+    top, bottom = round((room.y1 - tight.y1) * dpi), round((room.y1 - tight.y0) * dpi)
+    rgba = np.frombuffer(data, np.uint8).reshape(rows, columns, 4)[top:bottom, left:right]
+    png = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(png, format="png", dpi=(dpi, dpi))
+    return png.getvalue()
+
+
+def freeze_date_ticks(fig: plt.Figure) -> None:
+    """Replace each automatic date locator by the ticks it gives now.
+
+    Saving with a tight bounding box draws a figure several times, and every draw of every
+    axes asks the date locator again (a date rule per call: most of the time of a grid of
+    small monthly panels). Its ticks depend only on the axis's date range, which is final once
+    the chart is drawn up, so the fixed ticks are the same ticks and the image the same image.
+    """
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for which in ("major", "minor"):
+                ticker = getattr(axis, which)
+                if isinstance(ticker.locator, mdates.AutoDateLocator):
+                    ticker.locator = mticker.FixedLocator(ticker.locator())
+                    ticker.locator.set_axis(axis)

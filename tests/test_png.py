@@ -1,0 +1,69 @@
+"""Figures painted in one draw and cropped to the ink are the pictures matplotlib's tight
+bounding box gives (report/png.py)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from smp_analysis.report.png import figure_png, png_in_one_draw  # noqa: E402
+
+
+def _tight(fig) -> np.ndarray:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGBA"))
+
+
+def _chart(outside: float = 1.02):
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 1, 2], [3, 1, 2], label="a line")
+    ax.set_title("A title", loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(outside, 1.0))  # outside the axes, as the style
+    fig.text(0.99, 0.01, "Synthetic demonstration data", ha="right", va="bottom")
+    return fig
+
+
+@pytest.mark.parametrize("outside", [1.02, 1.1])
+def test_one_draw_is_the_tight_picture(outside):
+    fig = _chart(outside)
+    expected = _tight(fig)
+    got = np.asarray(Image.open(io.BytesIO(png_in_one_draw(fig))).convert("RGBA"))
+    plt.close(fig)
+    # the same picture: the crop follows the ink, the tight box the artists' boxes, so the
+    # margins may differ by a few pixels; compare the ink, aligned on its top-left corner
+    def ink(a):
+        drawn = (a[..., :3] < 250).any(axis=2)
+        rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+        return a[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+    a, b = ink(expected).astype(int), ink(got).astype(int)
+    assert abs(a.shape[0] - b.shape[0]) <= 2 and abs(a.shape[1] - b.shape[1]) <= 2
+    h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    differ = (np.abs(a[:h, :w] - b[:h, :w]).max(axis=2) > 60).mean()
+    assert differ < 0.02  # antialiasing at a sub-pixel offset, not a different picture
+    # and the margin is savefig.pad_inches, as the tight box gives
+    assert abs(got.shape[0] - expected.shape[0]) <= 4 and abs(got.shape[1] - expected.shape[1]) <= 4
+
+
+def test_something_far_outside_falls_back_to_the_tight_box():
+    fig = _chart()
+    fig.text(-0.5, 0.5, "far to the left of the figure")  # 3 inches out: beyond the room
+    assert png_in_one_draw(fig) is None
+    png = figure_png(fig)  # the tight box still shows all of it
+    shown = Image.open(io.BytesIO(png))
+    plt.close(fig)
+    assert shown.size[0] > 6 * fig.dpi * 1.3
+
+
+def test_the_same_figure_gives_the_same_bytes():
+    first, second = _chart(), _chart()
+    assert figure_png(first) == figure_png(second)
+    plt.close("all")
