@@ -53,7 +53,6 @@ from .extracts import (  # noqa: F401 - the store's writing API lives in one nam
 from .parts import (  # noqa: F401
     PART_DICTIONARY_COLUMNS,
     Read,
-    _size_of,
     finish_one,
     load_one,
     read_one,
@@ -315,11 +314,15 @@ class _Run:
                     candidate = next(queue, None)
                     if candidate is None:
                         return
-                    unchanged = self._untouched(candidate)
+                    try:
+                        info = os.stat(candidate.path)
+                    except OSError:
+                        info = None  # load_one names the problem
+                    unchanged = self._untouched(candidate, info)
                     if unchanged is not None:
                         loading.append(unchanged)
                         continue
-                    file_id, size = self.new_file_id(), _size_of(candidate.path)
+                    file_id, size = self.new_file_id(), info.st_size if info else 0
                     ahead += size
                     loading.append((file_id, size, pool.submit(load_one, candidate, known,
                                                                file_id)))
@@ -355,13 +358,12 @@ class _Run:
                     bar.close()
         self.flush()
 
-    def _untouched(self, candidate: Candidate) -> Read | None:
-        """A registered file whose stat key is unchanged: known without reading or hashing it
-        (None when it must be read)."""
-        try:
-            key = stat_key(os.stat(candidate.path))
-        except OSError:
-            return None  # read_one names the problem
+    def _untouched(self, candidate: Candidate, info: os.stat_result | None) -> Read | None:
+        """A registered file whose stat key (from `info`, its ``os.stat``) is unchanged: known
+        without reading or hashing it (None when it must be read)."""
+        if info is None:
+            return None
+        key = stat_key(info)
         known = self.keys.get((str(candidate.path), key))
         if known is None or known[0] in self.broken:
             return None

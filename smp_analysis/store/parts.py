@@ -131,13 +131,6 @@ def finish_one(loaded: Loaded, part: Path) -> Read:
                 overlaps.months_of(result.table))
 
 
-def _size_of(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0  # load_one names the problem
-
-
 def _odd_file(path: Path, exc: Exception) -> InputError:
     return InputError(Problem(
         str(path), f"could not be read ({type(exc).__name__}: {exc}); check that it is a "
