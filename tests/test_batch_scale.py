@@ -17,7 +17,9 @@ from test_batch import _params
 
 from smp_analysis.cli import main
 from smp_analysis.report import build
+from smp_analysis.report.batch import _client
 from smp_analysis.report.build import build_appendices
+from smp_analysis.report.worker import DASK_PROFILER, stop_dask_profiler
 
 pytestmark = pytest.mark.slow
 RUN_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
@@ -149,6 +151,7 @@ def test_a_batch_on_a_running_dask_scheduler(demo_dir, one_chapter, tmp_path):
                 try:
                     with Client(address, timeout="5s") as client:
                         client.wait_for_workers(2, timeout=120)
+                        profiled = client.run(_profiler_check())
                         break
                 except (OSError, TimeoutError):
                     if time.monotonic() > deadline:
@@ -162,7 +165,10 @@ def test_a_batch_on_a_running_dask_scheduler(demo_dir, one_chapter, tmp_path):
             assert "April 2014 to June 2014" in outcomes[1].html.read_text()
             with Client(address, timeout="10s") as client:
                 ran = client.run(lambda: "smp_analysis.report.engine" in sys.modules)
+                profiling = client.run(_profiler_check())
             assert len(ran) == 2 and any(ran.values())  # the workers ran the chapters
+            # workers started with dask's default profiler have it stopped by their first build
+            assert all(profiled.values()) and not any(profiling[w] for w, built in ran.items() if built), profiling
             assert not _engine_shell_here()  # nothing ran in this process
         finally:
             for process in started:
@@ -172,6 +178,26 @@ def test_a_batch_on_a_running_dask_scheduler(demo_dir, one_chapter, tmp_path):
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def _profiler_check():
+    """A function for `client.run` telling whether a worker's profiler runs (nested, so it is
+    sent by value: a separate worker process cannot import this test module)."""
+    names = DASK_PROFILER
+
+    def running(dask_worker) -> bool:
+        return any(dask_worker.periodic_callbacks[name].is_running() for name in names
+                   if name in dask_worker.periodic_callbacks)
+    return running
+
+
+def test_a_local_cluster_runs_without_dask_s_profiler():
+    """The workers of a batch's own cluster never sample their stacks (a quarter of an
+    appendix's time on a build's deep stacks)."""
+    with _client(None, 1) as client:
+        assert client.run(_profiler_check()) == {w: False for w in client.run(lambda: 1)}
+        # so a build's own check finds nothing to stop
+        assert client.submit(stop_dask_profiler, pure=False).result() is False
 
 
 def _engine_shell_here() -> bool:

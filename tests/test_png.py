@@ -13,7 +13,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from smp_analysis.report.png import figure_png, png_in_one_draw  # noqa: E402
+from smp_analysis.report.png import (  # noqa: E402
+    COMPRESS_LEVEL,
+    encoded,
+    figure_png,
+    png_in_one_draw,
+)
 
 
 def _tight(fig) -> np.ndarray:
@@ -31,14 +36,9 @@ def _chart(outside: float = 1.02):
     return fig
 
 
-@pytest.mark.parametrize("outside", [1.02, 1.1])
-def test_one_draw_is_the_tight_picture(outside):
-    fig = _chart(outside)
-    expected = _tight(fig)
-    got = np.asarray(Image.open(io.BytesIO(png_in_one_draw(fig))).convert("RGBA"))
-    plt.close(fig)
-    # the same picture: the crop follows the ink, the tight box the artists' boxes, so the
-    # margins may differ by a few pixels; compare the ink, aligned on its top-left corner
+def _assert_same_picture(expected: np.ndarray, got: np.ndarray) -> None:
+    # the crop follows the ink, the tight box the artists' boxes, so the margins may differ
+    # by a few pixels; compare the ink, aligned on its top-left corner
     def ink(a):
         drawn = (a[..., :3] < 250).any(axis=2)
         rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
@@ -51,6 +51,27 @@ def test_one_draw_is_the_tight_picture(outside):
     assert differ < 0.02  # antialiasing at a sub-pixel offset, not a different picture
     # and the margin is savefig.pad_inches, as the tight box gives
     assert abs(got.shape[0] - expected.shape[0]) <= 4 and abs(got.shape[1] - expected.shape[1]) <= 4
+
+
+@pytest.mark.parametrize("outside", [1.02, 1.1])
+def test_one_draw_is_the_tight_picture(outside):
+    fig = _chart(outside)
+    expected = _tight(fig)
+    got = np.asarray(Image.open(io.BytesIO(png_in_one_draw(fig))).convert("RGBA"))
+    plt.close(fig)
+    _assert_same_picture(expected, got)
+
+
+def test_room_on_the_left_keeps_long_labels_in_one_draw():
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hlines([0, 1], [1, 2], [3, 5], lw=2.5)  # as the priorities' rank-range chart
+    ax.scatter([2, 3], [0, 1], s=30)
+    ax.set_yticks([0, 1], ["a category with a very long name indeed, and more", "short"])
+    assert png_in_one_draw(fig) is None  # beyond an inch: the default room falls back
+    got = png_in_one_draw(fig, left=5.0)
+    assert got is not None
+    _assert_same_picture(_tight(fig), np.asarray(Image.open(io.BytesIO(got)).convert("RGBA")))
+    plt.close(fig)
 
 
 def test_something_far_outside_falls_back_to_the_tight_box():
@@ -67,3 +88,17 @@ def test_the_same_figure_gives_the_same_bytes():
     first, second = _chart(), _chart()
     assert figure_png(first) == figure_png(second)
     plt.close("all")
+
+
+def test_the_png_is_lossless_and_drops_only_an_opaque_alpha_channel():
+    rng = np.random.default_rng(1)
+    opaque = rng.integers(0, 256, (20, 30, 4), dtype=np.uint8)
+    opaque[..., 3] = 255
+    see_through = opaque.copy()
+    see_through[3, 4, 3] = 10  # one pixel not opaque: the alpha channel is kept
+    for pixels, mode in ((opaque, "RGB"), (see_through, "RGBA")):
+        buffer = io.BytesIO()
+        encoded(pixels).save(buffer, format="png", compress_level=COMPRESS_LEVEL)
+        back = Image.open(io.BytesIO(buffer.getvalue()))
+        assert back.mode == mode
+        assert np.array_equal(np.asarray(back.convert("RGBA")), pixels)

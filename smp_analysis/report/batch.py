@@ -172,6 +172,7 @@ def _client(scheduler: str | None, workers: int):
     `workers` single-threaded processes. Distributed's own log lines (a worker's task error,
     an unresponsive event loop on a loaded machine) are kept off the terminal: a failed
     appendix is reported once, in the outcome table."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     levels = {name: logging.getLogger(name).level for name in QUIET}
@@ -192,8 +193,11 @@ def _client(scheduler: str | None, workers: int):
             # (another cluster): nothing the user needs to know
             warnings.filterwarnings("ignore", message="Port 8787 is already in use",
                                     category=UserWarning)
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+            # no statistical profiler in the workers (for a dashboard no one sees; it costs a
+            # quarter of each appendix's time)
+            with dask.config.set({"distributed.worker.profile.enabled": False}), \
+                    LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                 dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
                     Client(cluster) as client:
                 yield client
     finally:

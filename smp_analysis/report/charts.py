@@ -119,14 +119,16 @@ def label_line_ends(ax, lines: list[tuple[str, pd.Series, pd.Series, str]], *,
                     color=colour, fontsize=11, va="center", ha="left", annotation_clip=False)
 
 
-def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool) -> Figure:
-    """Stamp, render to PNG and close a matplotlib figure."""
+def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool,
+           room_left: float = 1.0) -> Figure:
+    """Stamp, render to PNG and close a matplotlib figure (`room_left`: inches its labels
+    may reach left of the figure)."""
     if not alt.strip():
         raise ValueError("every figure needs alt text")
     if synthetic:
         fig.text(0.99, 0.01, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9,
                  color="#a00000", alpha=0.8)
-    png = figure_png(fig)
+    png = figure_png(fig, room_left=room_left)
     plt.close(fig)
     return Figure(png, caption, alt)
 
@@ -442,4 +444,8 @@ def rank_ranges(frame: pd.DataFrame, *, title: str, caption: str, alt: str, synt
     ax.set_xlabel(f"Rank (1 = highest score); dashed line: the top {top_n}; right: share of "
                   f"weight draws in the top {top_n}")
     ax.set_title(chart_text(title), loc="left")
-    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
+    # the candidates' names reach left of the figure: room for the longest (a tenth of an
+    # inch a character is more than the style's font takes)
+    longest = max((len(str(x)) for x in data["label"]), default=0)
+    return finish(fig, caption=caption, alt=alt, synthetic=synthetic,
+                  room_left=max(1.0, 0.1 * longest))

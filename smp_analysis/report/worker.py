@@ -131,6 +131,7 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
                        "the batch; install the same version (and checkout) on every worker")
     if not _warm:  # a dask worker's first appendix (the local worker was warmed on start)
         warm_up()
+        stop_dask_profiler()
     # a batch shows one bar, not a line a chapter
     quiet = log.level
     log.setLevel(logging.WARNING)
@@ -144,6 +145,30 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
 
 
 _warm = False  # warm_up has run in this process
+
+# the periodic callbacks of a dask worker that sample and gather the stacks of its threads
+DASK_PROFILER = ("profile", "profile-cycle")
+
+
+def stop_dask_profiler() -> bool:
+    """Stop the statistical profiler of the dask worker this runs in, if any; True if it ran.
+
+    A dask worker samples the stack of its task thread every 10 ms (for its dashboard): on a
+    build's deep stacks (papermill, IPython, matplotlib) that cost a quarter of an appendix's
+    time. A local cluster is started without it (:func:`.batch._client`); the workers of a
+    running scheduler are stopped here, as they may have been started with the default.
+    """
+    try:
+        from distributed import get_worker
+
+        dask_worker = get_worker()
+    except (ImportError, ValueError):  # not in a dask worker
+        return False
+    running = [callback for name, callback in dask_worker.periodic_callbacks.items()
+               if name in DASK_PROFILER and callback.is_running()]
+    for callback in running:  # a tornado callback is stopped from its own event loop
+        dask_worker.loop.add_callback(callback.stop)
+    return bool(running)
 
 
 def warm_up() -> None:
