@@ -52,7 +52,9 @@ def built_appendix(demo_params, tmp_path_factory):
     from smp_analysis.report.build import build_appendix
 
     out = tmp_path_factory.mktemp("reports")
-    result = build_appendix(demo_params, out_dir=out)
+    # in two worker processes (the default on two cores), whatever the machine: the HTML is
+    # compared with a one-worker build (test_batch_scale.py)
+    result = build_appendix(demo_params, out_dir=out, workers=2)
     return result
 
 

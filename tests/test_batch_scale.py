@@ -216,8 +216,9 @@ def test_an_unreachable_scheduler_is_one_message(demo_dir, one_chapter, tmp_path
 
 def test_the_same_inputs_give_the_same_html_whichever_way_it_is_built(
         built_appendix, demo_params, tmp_path):
-    """The single build (the session's appendix) and a batch build of the same params give
-    byte-identical HTML apart from the run time; the batch leaves this process alone."""
+    """The single build (the session's appendix, its chapters in two worker processes) and a
+    batch build of the same params (every chapter in one) give byte-identical HTML apart from
+    the run time; the batch leaves this process alone."""
     (again,) = build_appendices([demo_params], out_dir=tmp_path / "again", workers=1,
                                 force=True)
     assert again.ok, again.error

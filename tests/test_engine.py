@@ -137,11 +137,21 @@ def _params(tmp_path, name: str = "a.yaml", title: str = "A") -> os.PathLike:
 
 
 class _Opened:
+    """Stands for an Assessment: its topic results are what it adopted plus what it computed
+    (the `computed` dict a test fills in)."""
+
     def __init__(self, params_file):
         self.params_file, self.closed = params_file, False
+        self.adopted, self.computed = {}, {}
 
     def close(self):
         self.closed = True
+
+    def adopt(self, results):
+        self.adopted.update(results)
+
+    def topic_results(self):
+        return {**self.adopted, **self.computed}
 
 
 def test_chapters_of_one_build_share_one_assessment_until_an_input_changes(tmp_path):
@@ -162,3 +172,19 @@ def test_chapters_of_one_build_share_one_assessment_until_an_input_changes(tmp_p
         assert other is not first
     assert first.closed and edited.closed and other.closed  # no reader left on the store
     assert sharing.shared(params, _Opened) is not first  # sharing ends with the build
+
+
+def test_topic_results_are_handed_to_the_same_appendix_in_another_block(tmp_path):
+    """What one worker computed for a params file reaches the assessment another worker opens
+    for the same file and store, and no other."""
+    params, other = _params(tmp_path), _params(tmp_path, "b.yaml", title="B")
+    (tmp_path / "store.duckdb").write_bytes(b"")
+    with sharing.shared_assessments() as first_worker:
+        sharing.shared(params, _Opened).computed["places"] = "hotspots"
+    assert list(first_worker.values()) == [{"places": "hotspots"}]
+    with sharing.shared_assessments(first_worker) as second_worker:
+        same = sharing.shared(params, _Opened)
+        same.computed["patterns"] = "seasons"
+        assert same.adopted == {"places": "hotspots"}
+        assert sharing.shared(other, _Opened).adopted == {}  # another params file
+    assert sorted(second_worker[sharing.sharing_key(params)]) == ["patterns", "places"]

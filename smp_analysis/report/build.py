@@ -23,6 +23,7 @@ import copy
 import dataclasses
 import functools
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,34 +69,55 @@ def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     return found
 
 
+# Chapters whose topics no other chapter needs (the key findings are handed their results):
+# a single build runs them in a second worker process, on another core, while the first runs
+# the others; about half of an appendix's time each. Other chapters run in the first.
+SECOND_WORKER = ("05_expected_volumes", "07_recording_practice", "09_places", "10_patterns")
+
+
 def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR / "reports",
                    notebooks_dir: Path = NOTEBOOKS_DIR, progress: bool = False,
-                   workers: int = 1, prepare: bool = True, pdf: bool = False) -> AppendixResult:
+                   workers: int | None = None, prepare: bool = True,
+                   pdf: bool = False) -> AppendixResult:
     """Validate params, update the store, run every chapter, write the HTML appendix, its
     tables as CSV and as one workbook, the resume manifest, and (`pdf=True`) an A4 PDF beside
     the HTML.
 
-    The chapters run one after another in one worker process (:mod:`.worker`), which imports
-    the library once and shares the topic results between chapters; it starts importing
-    while the store is brought up to date. `prepare=False` skips the store update (a batch
-    prepares each store once). Each finished chapter is logged (logger
-    ``smp_analysis.report.build``, level INFO). `workers` is accepted for compatibility and
-    has no effect (chapters used to run in parallel kernels).
+    The chapters run in reused worker processes (:mod:`.worker`), which import the library
+    once and share the topic results between chapters; they start importing while the store
+    is brought up to date. With `workers` 2 (the default on a machine with two or more cores)
+    the :data:`SECOND_WORKER` chapters run in a second process at the same time as the
+    others, and the key findings are handed the results of both; with 1, every chapter runs
+    in one. The notebooks and HTML are the same either way. `prepare=False` skips the store
+    update (a batch prepares each store once). Each finished chapter is logged (logger
+    ``smp_analysis.report.build``, level INFO).
     """
     from . import manifest, worker
 
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
     to_run = chapters(notebooks_dir)
+    if workers is None:
+        workers = 2 if (os.cpu_count() or 1) >= 2 else 1
+    second = [p for p in to_run if p.stem in SECOND_WORKER]
+    in_two = (workers >= 2 and not worker.IN_WORKER and bool(second)
+              and any(p not in second and not p.name.startswith(FRONT_MATTER) for p in to_run))
     if not worker.IN_WORKER:
         worker.submit(worker.warm_up)
+        if in_two:
+            worker.submit(worker.warm_up, lane=1)
     if prepare:
         prepare_store(params, progress=progress)
     inputs = manifest.inputs_digest(params.data.store)
     fingerprints = None if inputs is None else manifest.stamp(
         params_file, inputs, manifest.code_version(to_run))
-    result = worker.call(worker.run_appendix, params_file, out_dir=Path(out_dir).resolve(),
-                         notebooks_dir=Path(notebooks_dir).resolve(), fingerprints=fingerprints)
+    where = {"out_dir": Path(out_dir).resolve(), "notebooks_dir": Path(notebooks_dir).resolve(),
+             "fingerprints": fingerprints}
+    if in_two:
+        result = worker.run_appendix_in_two(params_file, second=[p.stem for p in second],
+                                            **where)
+    else:
+        result = worker.call(worker.run_appendix, params_file, **where)
     if pdf:
         result = dataclasses.replace(result, pdf=write_appendix_pdf(result.html, params))
     return result

@@ -390,6 +390,18 @@ class Assessment:
             self._results[key] = compute()
         return self._results[key]
 
+    def topic_results(self) -> dict:
+        """The topics' results computed so far (by :func:`topic`), to hand to another
+        process building the same appendix (:meth:`adopt`)."""
+        return {key: value for key, value in self._results.items()
+                if isinstance(key, tuple) and key[:1] == (TOPIC,)}
+
+    def adopt(self, results: dict) -> None:
+        """Take topic results another process computed for the same params and store (see
+        :func:`~.sharing.shared_assessments`); a result computed here already is kept."""
+        for key, value in results.items():
+            self._results.setdefault(key, value)
+
 
 class NotReady(RuntimeError):
     """The assessment cannot be opened yet; the message says, in one sentence, what to run.
@@ -425,6 +437,9 @@ def _reads_demo_data(params: AssessmentParams) -> bool:
     return bool(inputs) and all(Path(p).resolve().is_relative_to(DEMO_DATA) for p in inputs)
 
 
+TOPIC = "topic"  # first item of the cache key of a topic's result
+
+
 def topic(compute):
     """Decorator for a topic's ``compute(sa, ...)``: one result per assessment and arguments.
 
@@ -443,7 +458,8 @@ def topic(compute):
 
     @functools.wraps(compute)
     def wrapper(sa, *args, **kwargs):
-        key = (compute.__module__, compute.__qualname__, args, tuple(sorted(kwargs.items())))
+        key = (TOPIC, compute.__module__, compute.__qualname__, args,
+               tuple(sorted(kwargs.items())))
         return sa.cached(key, lambda: compute(sa, *args, **kwargs))
 
     return wrapper

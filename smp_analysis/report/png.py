@@ -34,8 +34,9 @@ def png_in_one_draw(fig: plt.Figure, *, margin: float = 1.0,
     """The figure as ``bbox_inches="tight"`` saves it, from one draw: painted with `margin`
     inches of room on every side (`left` inches on the left, when given), then cropped to
     matplotlib's own tight box of the figure (measured with the renderer that painted it, so
-    every text is measured already) padded by ``savefig.pad_inches``. None when that box reaches beyond the room (or the figure is
-    not on an Agg canvas): then the caller saves it the usual way.
+    every text is measured already) padded by ``savefig.pad_inches``. None when that box
+    reaches beyond the room (or the figure is not on an Agg canvas): then the caller saves it
+    the usual way.
 
     ``bbox_inches="tight"`` draws twice, once to lay the figure out and measure every artist
     and once to paint it; labels and legends placed outside the axes (as the house style does)

@@ -21,19 +21,30 @@ from ..errors import ParamsError
 from ..params import load_params
 
 _SHARED: dict | None = None
+_ADOPTED: dict = {}
 
 
 @contextlib.contextmanager
-def shared_assessments():
+def shared_assessments(results: dict | None = None):
     """Within this block assessments are shared (see the module's docstring); on leaving it
-    their store connections are closed, so no reader is left holding the store."""
-    global _SHARED
-    outer, _SHARED = _SHARED, {}
+    their store connections are closed, so no reader is left holding the store.
+
+    `results` are topic results computed by another process of the same build, as that
+    process's block gave them: the assessments opened here start with them (the key findings
+    then need not compute again what the other worker did). The block gives a dict that, on
+    leaving, holds the topic results of every assessment opened in it, by sharing key.
+    """
+    global _SHARED, _ADOPTED
+    outer = _SHARED, _ADOPTED
+    _SHARED, _ADOPTED = {}, dict(results or {})
+    computed: dict = {}
     try:
-        yield
+        yield computed
     finally:
-        opened, _SHARED = _SHARED, outer
-        for sa in opened.values():
+        opened = _SHARED
+        _SHARED, _ADOPTED = outer
+        for key, sa in opened.items():
+            computed[key] = sa.topic_results()
             with contextlib.suppress(Exception):
                 sa.close()
 
@@ -47,6 +58,8 @@ def shared(params_file: str | Path, open_assessment: Callable):
         return open_assessment(params_file)
     if key not in _SHARED:
         _SHARED[key] = open_assessment(params_file)
+        if key in _ADOPTED:
+            _SHARED[key].adopt(_ADOPTED[key])
     return _SHARED[key]
 
 

@@ -42,34 +42,64 @@ def run_appendix(params_file: Path, *, out_dir: Path, notebooks_dir: Path,
     """Run the chapters of one appendix in this process and write the appendix (HTML,
     tables, workbook; then the manifest when `fingerprints` are given). Returns the
     :class:`~.build.AppendixResult`; a failing chapter raises :class:`~.build.AppendixError`."""
-    import nbformat
-    import papermill as pm
-
-    from .. import store
-    from ..atomic import write_text_atomic
-    from ..params import load_params
-    from . import engine, export, manifest, provenance
-    from .build import PROJECT_DIR, AppendixError, AppendixResult, chapters, render_document
-    from .context import Assessment
-    from .sharing import shared_assessments
+    from .build import chapters
 
     params_file = Path(params_file).resolve()
-    params = load_params(params_file)
-    out_dir = Path(out_dir).resolve()
-    work = out_dir / params.assessment
-    executed_dir, failed_dir = work / "executed", work / "failed"
-    failed_dir.mkdir(parents=True, exist_ok=True)
-    record = manifest.manifest_path(out_dir, params.assessment)
-    record.unlink(missing_ok=True)  # an interrupted build is never taken for a finished one
     to_run = chapters(notebooks_dir)
     # the key findings (00_*) gather the chapters' results: run them last, when all are cached
-    order = sorted(to_run, key=lambda p: (p.name.startswith("00_"), p.name))
-    log.info("%s: running %d chapters in one worker process", params.assessment, len(to_run))
+    order = sorted(to_run, key=lambda p: (_front_matter(p), p.name))
+    work = start_appendix(params_file, out_dir)
+    log.info("%s: running %d chapters in one worker process", work["assessment"], len(to_run))
+    seconds, _ = run_chapters(params_file, order, work=work, notebooks_dir=notebooks_dir,
+                              count=len(to_run))
+    return write_appendix(params_file, to_run, seconds, work=work, fingerprints=fingerprints,
+                          commit=commit)
+
+
+def _front_matter(chapter: Path) -> bool:
+    from .build import FRONT_MATTER
+
+    return chapter.name.startswith(FRONT_MATTER)
+
+
+def start_appendix(params_file: Path, out_dir: Path) -> dict:
+    """Where a build of `params_file` writes (``assessment``, ``out_dir``, ``failed_dir``,
+    ``executed_dir``, ``record``), made ready: the resume record is deleted first, so an
+    interrupted build is never taken for a finished one."""
+    from ..params import load_params
+    from . import manifest
+
+    params = load_params(params_file)
+    out_dir = Path(out_dir).resolve()
+    work = {"assessment": params.assessment, "out_dir": out_dir,
+            "failed_dir": out_dir / params.assessment / "failed",
+            "executed_dir": out_dir / params.assessment / "executed",
+            "record": manifest.manifest_path(out_dir, params.assessment)}
+    work["failed_dir"].mkdir(parents=True, exist_ok=True)
+    work["record"].unlink(missing_ok=True)
+    return work
+
+
+def run_chapters(params_file: Path, order: list[Path], *, work: dict, notebooks_dir: Path,
+                 count: int | None = None, results: dict | None = None
+                 ) -> tuple[dict[str, float], dict]:
+    """Execute `order`'s chapters, in order, in this process, into ``failed/`` (moved to
+    ``executed/`` once the whole appendix has succeeded), sharing one assessment between
+    them. `results`: topic results another worker computed for this appendix (see
+    :func:`.sharing.shared_assessments`). Returns each chapter's seconds and the topic results
+    computed here; a failing chapter raises :class:`~.build.AppendixError`. A line is logged a
+    chapter, ``(k of n chapters)`` when `count` (the appendix's chapters) is given."""
+    import papermill as pm
+
+    from . import engine
+    from .build import AppendixError
+    from .sharing import shared_assessments
+
     seconds: dict[str, float] = {}
-    with shared_assessments():
+    with shared_assessments(results) as computed:
         for chapter in order:
             start = time.perf_counter()
-            target = failed_dir / chapter.name
+            target = work["failed_dir"] / chapter.name
             try:
                 engine.execute(chapter, target, parameters={"params_file": str(params_file)},
                                cwd=notebooks_dir)
@@ -79,10 +109,28 @@ def run_appendix(params_file: Path, *, out_dir: Path, notebooks_dir: Path,
                     f"The executed notebook with the error is kept at {target}; the previous "
                     "appendix (if any) was left untouched.") from None
             seconds[chapter.stem] = time.perf_counter() - start
-            log.info("%s: %s done in %.1f s (%d of %d chapters)", params.assessment,
-                     chapter.stem, seconds[chapter.stem], len(seconds), len(to_run))
+            done = f" ({len(seconds)} of {count} chapters)" if count else ""
+            log.info("%s: %s done in %.1f s%s", work["assessment"], chapter.stem,
+                     seconds[chapter.stem], done)
+    return seconds, computed
+
+
+def write_appendix(params_file: Path, to_run: list[Path], seconds: dict[str, float], *,
+                   work: dict, fingerprints: dict | None = None, commit: str | None = None):
+    """Once every chapter has run: move the notebooks to ``executed/``, join them into the
+    HTML, write the tables and workbook, then the manifest (when `fingerprints` are given)."""
+    import nbformat
+
+    from .. import store
+    from ..atomic import write_text_atomic
+    from ..params import load_params
+    from . import export, manifest, provenance
+    from .build import PROJECT_DIR, AppendixResult, render_document
+    from .context import Assessment
+
+    params = load_params(params_file)
+    out_dir, failed_dir, executed_dir = work["out_dir"], work["failed_dir"], work["executed_dir"]
     seconds = {p.stem: seconds[p.stem] for p in to_run}
-    # every chapter succeeded: move them out of failed/ into executed/
     shutil.rmtree(executed_dir, ignore_errors=True)
     executed_dir.mkdir(parents=True)
     executed = []
@@ -108,10 +156,75 @@ def run_appendix(params_file: Path, *, out_dir: Path, notebooks_dir: Path,
     html_path = out_dir / f"{params.assessment}.html"
     write_text_atomic(html_path, document.html)
     if fingerprints is not None:
-        manifest.write(record, fingerprints, assessment=params.assessment,
+        manifest.write(work["record"], fingerprints, assessment=params.assessment,
                        params_file=params_file,
                        outputs={"html": html_path, "tables": tables, "workbook": workbook})
     return AppendixResult(html_path, executed, seconds, tables, workbook)
+
+
+def finish_appendix(params_file: Path, to_run: list[Path], last: list[Path],
+                    seconds: dict[str, float], *, work: dict, notebooks_dir: Path,
+                    results: dict, fingerprints: dict | None = None,
+                    commit: str | None = None):
+    """The last chapters (the key findings), given the topic results the other chapters
+    computed in two workers, then the appendix written (:func:`write_appendix`)."""
+    ran, _ = run_chapters(params_file, last, work=work, notebooks_dir=notebooks_dir,
+                          results=results)
+    return write_appendix(params_file, to_run, {**seconds, **ran}, work=work,
+                          fingerprints=fingerprints, commit=commit)
+
+
+def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path,
+                        second: list[str], fingerprints: dict | None = None,
+                        commit: str | None = None):
+    """:func:`run_appendix` with the chapters in two worker processes (called by the
+    caller, not in a worker): the `second` chapters (names without ``.ipynb``) in the second
+    worker, the others in the first, at the same time; then the key findings (00_*) in the
+    first, given every topic result both computed, and the appendix written there. The same
+    notebooks and HTML as one worker gives; about half the time on two cores."""
+    from .build import chapters
+
+    params_file = Path(params_file).resolve()
+    notebooks_dir = Path(notebooks_dir).resolve()
+    to_run = chapters(notebooks_dir)
+    last = [p for p in to_run if _front_matter(p)]
+    later = [p for p in to_run if p.stem in second and p not in last]
+    first = [p for p in to_run if p not in last and p not in later]
+    work = start_appendix(params_file, out_dir)
+    log.info("%s: running %d chapters in two worker processes", work["assessment"],
+             len(to_run))
+    lanes = [submit(run_chapters, params_file, chapters_, work=work,
+                    notebooks_dir=notebooks_dir, lane=lane)
+             for lane, chapters_ in enumerate((first, later))]
+    outcomes = [_outcome(future) for future in lanes]  # both finish before any error is raised
+    for ok, value in outcomes:
+        if not ok:
+            raise value
+    seconds, results = {}, {}
+    for (_, (ran, computed)) in outcomes:
+        seconds.update(ran)
+        for key, topics in computed.items():
+            results.setdefault(key, {}).update(topics)
+    return _result_of(submit(finish_appendix, params_file, to_run, last, seconds, work=work,
+                             notebooks_dir=notebooks_dir, results=results,
+                             fingerprints=fingerprints, commit=commit))
+
+
+def _outcome(future: Future) -> tuple[bool, object]:
+    try:
+        return True, _result_of(future)
+    except Exception as exc:  # noqa: BLE001 - raised by the caller once both lanes are done
+        return False, exc
+
+
+def _result_of(future: Future):
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        with _lock:
+            shutdown()
+        raise RuntimeError("the build's worker process stopped unexpectedly (out of memory, or "
+                           "killed); run the build again") from None
 
 
 def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
@@ -199,8 +312,9 @@ def warm_up() -> None:
 
 # ----------------------------------------------------------------------- the worker process
 _lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
+_pools: dict[int, ProcessPoolExecutor] = {}  # lane -> its worker process
 _pool_source: str | None = None
+_queue = None  # the workers' log records, forwarded by _listener
 _listener: logging.handlers.QueueListener | None = None
 
 
@@ -223,36 +337,37 @@ def _init_worker(queue) -> None:
     logger.propagate = False
 
 
-def pool() -> ProcessPoolExecutor:
-    """The reused worker process (a new one when the package's source changed since it was
-    started: it would run the old code)."""
-    global _pool, _pool_source, _listener
+def pool(lane: int = 0) -> ProcessPoolExecutor:
+    """The reused worker process of `lane` (0: every build; 1: the second of a build in two
+    workers), started on first use; new ones when the package's source changed since they
+    were started (they would run the old code)."""
+    global _pool_source, _queue, _listener
     from .manifest import source_digest
 
     source = source_digest()
     with _lock:
-        if _pool is not None and _pool_source == source:
-            return _pool
-        shutdown()
-        context = multiprocessing.get_context("spawn")
-        queue = context.Queue()
-        _listener = logging.handlers.QueueListener(queue, _Forward())
-        _listener.start()
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=context,
-                                    initializer=_init_worker, initargs=(queue,))
-        _pool_source = source
-        return _pool
+        if _pools and _pool_source != source:
+            shutdown()
+        if lane not in _pools:
+            context = multiprocessing.get_context("spawn")
+            if _listener is None:
+                _queue = context.Queue()
+                _listener = logging.handlers.QueueListener(_queue, _Forward())
+                _listener.start()
+            _pools[lane] = ProcessPoolExecutor(max_workers=1, mp_context=context,
+                                               initializer=_init_worker, initargs=(_queue,))
+            _pool_source = source
+        return _pools[lane]
 
 
 def shutdown() -> None:
-    """Stop the worker process (at exit, or before starting one with newer code)."""
-    global _pool, _listener
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
+    """Stop the worker processes (at exit, or before starting ones with newer code)."""
+    global _listener, _queue
+    while _pools:
+        _pools.popitem()[1].shutdown(wait=True, cancel_futures=True)
     if _listener is not None:
         _listener.stop()
-        _listener = None
+        _listener = _queue = None
 
 
 atexit.register(shutdown)
@@ -277,10 +392,10 @@ def _main_not_imported():
         main.__dict__.update(saved)
 
 
-def submit(function, *args, **kwargs) -> Future:
-    """`function(*args, **kwargs)` in the reused worker process, with this process's
-    environment variables (they may have changed since the worker started)."""
-    executor = pool()
+def submit(function, *args, lane: int = 0, **kwargs) -> Future:
+    """`function(*args, **kwargs)` in the reused worker process of `lane`, with this
+    process's environment variables (they may have changed since the worker started)."""
+    executor = pool(lane)
     with _main_not_imported():  # the process starts on the first submit
         return executor.submit(_in_environment, dict(os.environ), function, *args, **kwargs)
 
@@ -296,10 +411,4 @@ def call(function, *args, **kwargs):
     """`function(*args, **kwargs)` in the worker process (here when this is one)."""
     if IN_WORKER:
         return function(*args, **kwargs)
-    try:
-        return submit(function, *args, **kwargs).result()
-    except BrokenProcessPool:
-        with _lock:
-            shutdown()
-        raise RuntimeError("the build's worker process stopped unexpectedly (out of memory, or "
-                           "killed); run the build again") from None
+    return _result_of(submit(function, *args, **kwargs))
