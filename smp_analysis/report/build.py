@@ -72,7 +72,8 @@ def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
 # Chapters whose topics no other chapter needs (the key findings are handed their results):
 # a single build runs them in a second worker process, on another core, while the first runs
 # the others; about half of an appendix's time each. Other chapters run in the first.
-SECOND_WORKER = ("05_expected_volumes", "07_recording_practice", "09_places", "10_patterns")
+SECOND_WORKER = ("03_rates", "05_expected_volumes", "07_recording_practice", "09_places",
+                 "10_patterns")
 
 
 def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR / "reports",

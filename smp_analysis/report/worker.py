@@ -116,17 +116,17 @@ def run_chapters(params_file: Path, order: list[Path], *, work: dict, notebooks_
 
 
 def write_appendix(params_file: Path, to_run: list[Path], seconds: dict[str, float], *,
-                   work: dict, fingerprints: dict | None = None, commit: str | None = None):
+                   work: dict, fingerprints: dict | None = None, commit: str | None = None,
+                   prov=None):
     """Once every chapter has run: move the notebooks to ``executed/``, join them into the
-    HTML, write the tables and workbook, then the manifest (when `fingerprints` are given)."""
+    HTML, write the tables and workbook, then the manifest (when `fingerprints` are given).
+    `prov`: the appendix's :func:`provenance` when already collected."""
     import nbformat
 
-    from .. import store
     from ..atomic import write_text_atomic
     from ..params import load_params
-    from . import export, manifest, provenance
-    from .build import PROJECT_DIR, AppendixResult, render_document
-    from .context import Assessment
+    from . import export, manifest
+    from .build import AppendixResult, render_document
 
     params = load_params(params_file)
     out_dir, failed_dir, executed_dir = work["out_dir"], work["failed_dir"], work["executed_dir"]
@@ -140,14 +140,8 @@ def write_appendix(params_file: Path, to_run: list[Path], seconds: dict[str, flo
         executed.append(dest)
     shutil.rmtree(failed_dir, ignore_errors=True)
 
-    con = store.connect(params.data.store, read_only=True)
-    try:
-        sa = Assessment(params, con)
-        inputs = provenance.scoped_inputs(con, params, list(dict.fromkeys(
-            (*sa.forces, *sa.comparison_forces))))
-    finally:
-        con.close()
-    prov = provenance.collect(params, inputs, project_dir=PROJECT_DIR, commit=commit)
+    if prov is None:
+        prov = provenance(params, commit)
     document = render_document(params, [(p.name, nbformat.read(p, as_version=4))
                                          for p in executed], prov)
     # tables first, so an HTML that links to them never appears without them
@@ -162,16 +156,34 @@ def write_appendix(params_file: Path, to_run: list[Path], seconds: dict[str, flo
     return AppendixResult(html_path, executed, seconds, tables, workbook)
 
 
+def provenance(params, commit: str | None = None):
+    """The appendix's provenance (:func:`.provenance.collect`): its inputs as the store
+    registered them, the code, the run."""
+    from .. import store
+    from . import provenance as record
+    from .build import PROJECT_DIR
+    from .context import Assessment
+
+    con = store.connect(params.data.store, read_only=True)
+    try:
+        sa = Assessment(params, con)
+        inputs = record.scoped_inputs(con, params, list(dict.fromkeys(
+            (*sa.forces, *sa.comparison_forces))))
+    finally:
+        con.close()
+    return record.collect(params, inputs, project_dir=PROJECT_DIR, commit=commit)
+
+
 def finish_appendix(params_file: Path, to_run: list[Path], last: list[Path],
                     seconds: dict[str, float], *, work: dict, notebooks_dir: Path,
                     results: dict, fingerprints: dict | None = None,
-                    commit: str | None = None):
+                    commit: str | None = None, prov=None):
     """The last chapters (the key findings), given the topic results the other chapters
     computed in two workers, then the appendix written (:func:`write_appendix`)."""
     ran, _ = run_chapters(params_file, last, work=work, notebooks_dir=notebooks_dir,
                           results=results)
     return write_appendix(params_file, to_run, {**seconds, **ran}, work=work,
-                          fingerprints=fingerprints, commit=commit)
+                          fingerprints=fingerprints, commit=commit, prov=prov)
 
 
 def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path,
@@ -196,6 +208,10 @@ def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path
     lanes = [submit(run_chapters, params_file, chapters_, work=work,
                     notebooks_dir=notebooks_dir, lane=lane)
              for lane, chapters_ in enumerate((first, later))]
+    # meanwhile, here: what the appendix was built from (its last pages)
+    from ..params import load_params
+
+    prov = provenance(load_params(params_file), commit)
     outcomes = [_outcome(future) for future in lanes]  # both finish before any error is raised
     for ok, value in outcomes:
         if not ok:
@@ -207,7 +223,7 @@ def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path
             results.setdefault(key, {}).update(topics)
     return _result_of(submit(finish_appendix, params_file, to_run, last, seconds, work=work,
                              notebooks_dir=notebooks_dir, results=results,
-                             fingerprints=fingerprints, commit=commit))
+                             fingerprints=fingerprints, commit=commit, prov=prov))
 
 
 def _outcome(future: Future) -> tuple[bool, object]:
