@@ -27,7 +27,7 @@ from afcharts.af_colours import get_af_colours  # noqa: E402
 
 from ..periods import ReportingPeriod  # noqa: E402
 from .markup import SYNTHETIC_LABEL, Block, escape, neutralise  # noqa: E402
-from .png import figure_png  # noqa: E402
+from .png import ROOM_SIDES, figure_png  # noqa: E402
 
 # Government Analysis Function colours (afcharts; analysisfunction.civilservice.gov.uk,
 # "Data visualisation: colours"): the categorical palette for series, the focus pair (dark blue
@@ -120,15 +120,15 @@ def label_line_ends(ax, lines: list[tuple[str, pd.Series, pd.Series, str]], *,
 
 
 def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool,
-           room_left: float = 1.0) -> Figure:
-    """Stamp, render to PNG and close a matplotlib figure (`room_left`: inches its labels
-    may reach left of the figure)."""
+           room_left: float = ROOM_SIDES, room_right: float = ROOM_SIDES) -> Figure:
+    """Stamp, render to PNG and close a matplotlib figure (`room_left`, `room_right`: inches
+    its labels and legend may reach beyond the figure)."""
     if not alt.strip():
         raise ValueError("every figure needs alt text")
     if synthetic:
         fig.text(0.99, 0.01, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9,
                  color="#a00000", alpha=0.8)
-    png = figure_png(fig, room_left=room_left)
+    png = figure_png(fig, room_left=room_left, room_right=room_right)
     plt.close(fig)
     return Figure(png, caption, alt)
 
@@ -448,4 +448,4 @@ def rank_ranges(frame: pd.DataFrame, *, title: str, caption: str, alt: str, synt
     # inch a character is more than the style's font takes)
     longest = max((len(str(x)) for x in data["label"]), default=0)
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic,
-                  room_left=max(1.0, 0.1 * longest))
+                  room_left=max(ROOM_SIDES, 0.1 * longest))
