@@ -1,9 +1,11 @@
 """Run chapter notebooks with papermill and render ONE self-contained HTML appendix.
 
-The chapters of an appendix run one after another in one worker process that keeps the
-library imported and one IPython shell (:mod:`.worker`, :mod:`.engine`); they share one
-:class:`~.context.Assessment`, so the key findings reuse the chapters' results. A batch of
-appendices reuses worker processes across appendices (:mod:`.batch`).
+The chapters of an appendix run in worker processes that keep the library imported and one
+IPython shell each (:mod:`.worker`, :mod:`.engine`): on two or more cores, in two workers at
+once (the :data:`SECOND_WORKER` chapters in the second), else one after another in one. The
+chapters of a worker share one :class:`~.context.Assessment`, and the key findings are handed
+every chapter's results, so nothing is computed twice for them. A batch of appendices reuses
+worker processes across appendices (:mod:`.batch`).
 
 The build reads the store; it does not ingest (:func:`smp_analysis.pipeline.prepare_store`
 brings the store up to date first). Joining the chapters, it numbers them ("1. Overview"),

@@ -397,8 +397,7 @@ class Assessment:
                 if isinstance(key, tuple) and key[:1] == (TOPIC,)}
 
     def adopt(self, results: dict) -> None:
-        """Take topic results another process computed for the same params and store (see
-        :func:`~.sharing.shared_assessments`); a result computed here already is kept."""
+        """Take another process's :meth:`topic_results` for the same params and store."""
         for key, value in results.items():
             self._results.setdefault(key, value)
 

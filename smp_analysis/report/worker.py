@@ -13,6 +13,12 @@ and reused by later builds while the package's source is unchanged (an edited mo
 fresh process), or the current process when it is already such a worker (a dask worker of a
 batch calls :func:`build_task` directly). The worker's log lines (one a chapter) are forwarded
 to the caller's loggers of the same names.
+
+:func:`run_appendix_in_two` (a single build on two or more cores) runs the chapters in two
+such workers ("lanes") at once: each runs its chapters inside its own shared assessment and
+returns the topic results it computed; the key findings then run in the first, handed both
+workers' results (:func:`.sharing.shared_assessments`), and the appendix is written there.
+The caller collects the provenance meanwhile.
 """
 
 from __future__ import annotations
