@@ -195,6 +195,9 @@ def test_a_local_cluster_runs_without_dask_s_profiler():
     """The workers of a batch's own cluster never sample their stacks (a quarter of an
     appendix's time on a build's deep stacks)."""
     with _client(None, 1) as client:
+        callbacks = client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
+        assert callbacks and not any(set(DASK_PROFILER) & set(names)
+                                     for names in callbacks.values()), callbacks
         assert client.run(_profiler_check()) == {w: False for w in client.run(lambda: 1)}
         # so a build's own check finds nothing to stop
         assert client.submit(stop_dask_profiler, pure=False).result() is False

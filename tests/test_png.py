@@ -15,6 +15,7 @@ from PIL import Image  # noqa: E402
 
 from smp_analysis.report.png import (  # noqa: E402
     COMPRESS_LEVEL,
+    ROOM_SIDES,
     encoded,
     figure_png,
     png_in_one_draw,
@@ -62,15 +63,18 @@ def test_one_draw_is_the_tight_picture(outside):
     _assert_same_picture(expected, got)
 
 
-def test_room_on_the_left_keeps_long_labels_in_one_draw():
+def test_the_default_room_keeps_long_names_and_outside_legends_in_one_draw():
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.hlines([0, 1], [1, 2], [3, 5], lw=2.5)  # as the priorities' rank-range chart
+    ax.hlines([0, 1], [1, 2], [3, 5], lw=2.5, label="a range")  # as the rank-range chart
     ax.scatter([2, 3], [0, 1], s=30)
-    ax.set_yticks([0, 1], ["a category with a very long name indeed, and more", "short"])
-    assert png_in_one_draw(fig) is None  # beyond an inch: the default room falls back
-    got = png_in_one_draw(fig, left=5.0)
+    ax.set_yticks([0, 1], ["Criminal damage and arson (domestic)", "Shoplifting"])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="a long legend title here")
+    assert png_in_one_draw(fig) is None  # beyond an inch: that room would fall back
+    got = png_in_one_draw(fig, left=ROOM_SIDES, right=ROOM_SIDES)
     assert got is not None
     _assert_same_picture(_tight(fig), np.asarray(Image.open(io.BytesIO(got)).convert("RGBA")))
+    # what a chart's finish() stores: that picture, three channels (the figure is opaque)
+    assert Image.open(io.BytesIO(figure_png(fig))).mode == "RGB"
     plt.close(fig)
 
 

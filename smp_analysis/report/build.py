@@ -101,7 +101,7 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     params = load_params(params_file)
     to_run = chapters(notebooks_dir)
     if workers is None:
-        workers = 2 if (os.cpu_count() or 1) >= 2 else 1
+        workers = 2 if _cores() >= 2 else 1
     second = [p for p in to_run if p.stem in SECOND_WORKER]
     in_two = (workers >= 2 and not worker.IN_WORKER and bool(second)
               and any(p not in second and not p.name.startswith(FRONT_MATTER) for p in to_run))
@@ -124,6 +124,14 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     if pdf:
         result = dataclasses.replace(result, pdf=write_appendix_pdf(result.html, params))
     return result
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container or `taskset` may allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def write_appendix_pdf(html_path: Path, params: AssessmentParams, *,

@@ -1,10 +1,11 @@
 """One assessment for every chapter of an appendix: the build's cache of opened assessments.
 
-While :func:`shared_assessments` is active (the appendix build runs every chapter of an
-appendix inside it, in one worker process), :meth:`Assessment.open
+While :func:`shared_assessments` is active (each worker process of an appendix build runs
+its chapters inside it), :meth:`Assessment.open
 <smp_analysis.report.context.Assessment.open>` returns the same assessment to every chapter
-that opens the same params file on the same store, so the key findings reuse the results the
-chapters computed instead of computing them again. The key is the resolved params path, its
+that opens the same params file on the same store, so a topic computed by one chapter is not
+computed again by another. A build in two workers hands the topic results of one block to
+the next (the key findings), so they are not computed again either. The key is the resolved params path, its
 modification time and SHA-256, and the store's path and modification time: an edited params
 file or a rewritten store gives a new assessment. Outside it (an analyst's JupyterLab kernel)
 every call opens a new one, so re-running a cell after editing code recomputes.

@@ -87,14 +87,16 @@ def start_appendix(params_file: Path, out_dir: Path) -> dict:
 
 
 def run_chapters(params_file: Path, order: list[Path], *, work: dict, notebooks_dir: Path,
-                 count: int | None = None, results: dict | None = None
-                 ) -> tuple[dict[str, float], dict]:
+                 count: int | None = None, results: dict | None = None,
+                 lane: int | None = None) -> tuple[dict[str, float], dict]:
     """Execute `order`'s chapters, in order, in this process, into ``failed/`` (moved to
     ``executed/`` once the whole appendix has succeeded), sharing one assessment between
     them. `results`: topic results another worker computed for this appendix (see
     :func:`.sharing.shared_assessments`). Returns each chapter's seconds and the topic results
     computed here; a failing chapter raises :class:`~.build.AppendixError`. A line is logged a
-    chapter, ``(k of n chapters)`` when `count` (the appendix's chapters) is given."""
+    chapter, ``(k of n chapters)`` when `count` (the appendix's chapters) is given, ``(k of n
+    chapters in worker 2)`` in a build's `lane` 1 (the other worker's chapters are counted
+    there). In a lane, a failure is logged at once (the error is raised once both lanes end)."""
     import papermill as pm
 
     from . import engine
@@ -110,12 +112,17 @@ def run_chapters(params_file: Path, order: list[Path], *, work: dict, notebooks_
                 engine.execute(chapter, target, parameters={"params_file": str(params_file)},
                                cwd=notebooks_dir)
             except pm.PapermillExecutionError as exc:
+                if lane is not None:
+                    log.warning("%s: chapter %s failed (%s: %s); the other worker's chapters "
+                                "finish first", work["assessment"], chapter.stem, exc.ename,
+                                exc.evalue)
                 raise AppendixError(
                     f"chapter {chapter.stem} failed: {exc.ename}: {exc.evalue}\n"
                     f"The executed notebook with the error is kept at {target}; the previous "
                     "appendix (if any) was left untouched.") from None
             seconds[chapter.stem] = time.perf_counter() - start
-            done = f" ({len(seconds)} of {count} chapters)" if count else ""
+            where = f" in worker {lane + 1}" if lane is not None else ""
+            done = f" ({len(seconds)} of {count} chapters{where})" if count else ""
             log.info("%s: %s done in %.1f s%s", work["assessment"], chapter.stem,
                      seconds[chapter.stem], done)
     return seconds, computed
@@ -208,16 +215,23 @@ def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path
     last = [p for p in to_run if _front_matter(p)]
     later = [p for p in to_run if p.stem in second and p not in last]
     first = [p for p in to_run if p not in last and p not in later]
+    from ..params import load_params
+
+    # the same two processes for the whole appendix (a source edited meanwhile starts new ones
+    # for the next build, not halfway through this one)
+    executors = [pool(0), pool(1)]
     work = start_appendix(params_file, out_dir)
     log.info("%s: running %d chapters in two worker processes", work["assessment"],
              len(to_run))
-    lanes = [submit(run_chapters, params_file, chapters_, work=work,
-                    notebooks_dir=notebooks_dir, lane=lane)
+    lanes = [_submit(executors[lane], run_chapters, params_file, chapters_, work=work,
+                     notebooks_dir=notebooks_dir, count=len(to_run), lane=lane)
              for lane, chapters_ in enumerate((first, later))]
-    # meanwhile, here: what the appendix was built from (its last pages)
-    from ..params import load_params
-
-    prov = provenance(load_params(params_file), commit)
+    try:  # meanwhile, here: what the appendix was built from (its last pages)
+        prov = provenance(load_params(params_file), commit)
+    except Exception:
+        for future in lanes:  # no worker is left writing into failed/ behind an error
+            _outcome(future)
+        raise
     outcomes = [_outcome(future) for future in lanes]  # both finish before any error is raised
     for ok, value in outcomes:
         if not ok:
@@ -227,9 +241,10 @@ def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path
         seconds.update(ran)
         for key, topics in computed.items():
             results.setdefault(key, {}).update(topics)
-    return _result_of(submit(finish_appendix, params_file, to_run, last, seconds, work=work,
-                             notebooks_dir=notebooks_dir, results=results,
-                             fingerprints=fingerprints, commit=commit, prov=prov))
+    return _result_of(_submit(executors[0], finish_appendix, params_file, to_run, last,
+                              seconds, work=work, notebooks_dir=notebooks_dir,
+                              results=results, fingerprints=fingerprints, commit=commit,
+                              prov=prov))
 
 
 def _outcome(future: Future) -> tuple[bool, object]:
@@ -416,8 +431,17 @@ def _main_not_imported():
 
 def submit(function, *args, lane: int = 0, **kwargs) -> Future:
     """`function(*args, **kwargs)` in the reused worker process of `lane`, with this
-    process's environment variables (they may have changed since the worker started)."""
-    executor = pool(lane)
+    process's environment variables (they may have changed since the worker started). A
+    worker that died since its last task (killed, out of memory) is replaced."""
+    try:
+        return _submit(pool(lane), function, *args, **kwargs)
+    except BrokenProcessPool:
+        with _lock:
+            _pools.pop(lane).shutdown(wait=False, cancel_futures=True)
+        return _submit(pool(lane), function, *args, **kwargs)
+
+
+def _submit(executor: ProcessPoolExecutor, function, *args, **kwargs) -> Future:
     with _main_not_imported():  # the process starts on the first submit
         return executor.submit(_in_environment, dict(os.environ), function, *args, **kwargs)
 
