@@ -2,7 +2,7 @@
 
 The chapters of an appendix run in worker processes that keep the library imported and one
 IPython shell each (:mod:`.worker`, :mod:`.engine`): on two or more cores, in two workers at
-once (the :data:`SECOND_WORKER` chapters in the second), else one after another in one. The
+once (each taking the next chapter as it becomes free), else one after another in one. The
 chapters of a worker share one :class:`~.context.Assessment`, and the key findings are handed
 every chapter's results, so nothing is computed twice for them. A batch of appendices reuses
 worker processes across appendices (:mod:`.batch`).
@@ -71,11 +71,15 @@ def chapters(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     return found
 
 
-# Chapters whose topics no other chapter needs (the key findings are handed their results):
-# a single build runs them in a second worker process, on another core, while the first runs
-# the others; about half of an appendix's time each. Other chapters run in the first.
-SECOND_WORKER = ("03_rates", "05_expected_volumes", "07_recording_practice", "09_places",
-                 "10_patterns")
+# A single build on two or more cores runs the chapters in two worker processes at once. The
+# first starts with the priorities and the chapters showing results the priorities computed
+# (domestic abuse, partner indicators: nothing is computed twice); the second with the two
+# longest chapters no other needs. Then each takes whichever chapter is left, in the order of
+# LONGEST_FIRST and then by name, as it becomes free; the key findings run last, in the
+# first, handed every topic result both computed.
+FIRST_WORKER = ("01_priorities", "06_domestic_abuse", "08_partner_indicators")
+SECOND_WORKER = ("09_places", "05_expected_volumes")
+LONGEST_FIRST = ("10_patterns", "03_rates", "02_overview")
 
 
 def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR / "reports",
@@ -89,10 +93,11 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     The chapters run in reused worker processes (:mod:`.worker`), which import the library
     once and share the topic results between chapters; they start importing while the store
     is brought up to date. With `workers` 2 (the default on a machine with two or more cores)
-    the :data:`SECOND_WORKER` chapters run in a second process at the same time as the
-    others, and the key findings are handed the results of both; with 1, every chapter runs
-    in one. The notebooks and HTML are the same either way. `prepare=False` skips the store
-    update (a batch prepares each store once). Each finished chapter is logged (logger
+    two processes run the chapters at the same time (:data:`FIRST_WORKER` in one,
+    :data:`SECOND_WORKER` in the other, then whichever is left as each becomes free), and the
+    key findings are handed the results of both; with 1, every chapter runs in one. The HTML
+    is the same either way. `prepare=False` skips the store update (a batch prepares each
+    store once). Each finished chapter is logged (logger
     ``smp_analysis.report.build``, level INFO).
     """
     from . import manifest, worker
@@ -102,9 +107,8 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     to_run = chapters(notebooks_dir)
     if workers is None:
         workers = 2 if _cores() >= 2 else 1
-    second = [p for p in to_run if p.stem in SECOND_WORKER]
-    in_two = (workers >= 2 and not worker.IN_WORKER and bool(second)
-              and any(p not in second and not p.name.startswith(FRONT_MATTER) for p in to_run))
+    in_two = (workers >= 2 and not worker.IN_WORKER
+              and sum(not p.name.startswith(FRONT_MATTER) for p in to_run) >= 2)
     if not worker.IN_WORKER:
         worker.submit(worker.warm_up)
         if in_two:
@@ -117,8 +121,7 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     where = {"out_dir": Path(out_dir).resolve(), "notebooks_dir": Path(notebooks_dir).resolve(),
              "fingerprints": fingerprints}
     if in_two:
-        result = worker.run_appendix_in_two(params_file, second=[p.stem for p in second],
-                                            **where)
+        result = worker.run_appendix_in_two(params_file, **where)
     else:
         result = worker.call(worker.run_appendix, params_file, **where)
     if pdf:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
+import itertools
 import logging
 import logging.handlers
 import multiprocessing
@@ -71,7 +72,8 @@ def _front_matter(chapter: Path) -> bool:
 def start_appendix(params_file: Path, out_dir: Path) -> dict:
     """Where a build of `params_file` writes (``assessment``, ``out_dir``, ``failed_dir``,
     ``executed_dir``, ``record``), made ready: the resume record is deleted first, so an
-    interrupted build is never taken for a finished one."""
+    interrupted build is never taken for a finished one, and the markers of an earlier build
+    of the same appendix (:func:`_mark`) are cleared."""
     from ..params import load_params
     from . import manifest
 
@@ -83,46 +85,73 @@ def start_appendix(params_file: Path, out_dir: Path) -> dict:
             "record": manifest.manifest_path(out_dir, params.assessment)}
     work["failed_dir"].mkdir(parents=True, exist_ok=True)
     work["record"].unlink(missing_ok=True)
+    for marker in work["failed_dir"].glob(".*.mark"):
+        marker.unlink(missing_ok=True)
     return work
+
+
+def _mark(work: dict, name: str) -> bool:
+    """Create the marker `name` of this build (in ``failed/``); False if it exists already.
+    Creating a file is atomic, so two workers never both claim a chapter."""
+    try:
+        os.close(os.open(work["failed_dir"] / f".{name}.mark",
+                         os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _marked(work: dict, suffix: str) -> int:
+    return sum(1 for _ in work["failed_dir"].glob(f".*{suffix}.mark"))
 
 
 def run_chapters(params_file: Path, order: list[Path], *, work: dict, notebooks_dir: Path,
                  count: int | None = None, results: dict | None = None,
-                 lane: int | None = None) -> tuple[dict[str, float], dict]:
+                 shared: list[Path] = (), lane: int | None = None
+                 ) -> tuple[dict[str, float], dict]:
     """Execute `order`'s chapters, in order, in this process, into ``failed/`` (moved to
     ``executed/`` once the whole appendix has succeeded), sharing one assessment between
-    them. `results`: topic results another worker computed for this appendix (see
-    :func:`.sharing.shared_assessments`). Returns each chapter's seconds and the topic results
-    computed here; a failing chapter raises :class:`~.build.AppendixError`. A line is logged a
-    chapter, ``(k of n chapters)`` when `count` (the appendix's chapters) is given, ``(k of n
-    chapters in worker 2)`` in a build's `lane` 1 (the other worker's chapters are counted
-    there). In a lane, a failure is logged at once (the error is raised once both lanes end)."""
+    them; then each of the `shared` chapters no other worker of the build has claimed yet
+    (stopping once a chapter of the build has failed). `results`: topic results another worker
+    computed for this appendix (see :func:`.sharing.shared_assessments`). Returns each
+    chapter's seconds and the topic results computed here; a failing chapter raises
+    :class:`~.build.AppendixError`. A line is logged a chapter, ``(k of n chapters)`` when
+    `count` (the appendix's chapters) is given, k counting every worker's. In a build's `lane`,
+    a failure is logged at once (the error is raised once both workers have stopped)."""
     import papermill as pm
 
     from . import engine
     from .build import AppendixError
     from .sharing import shared_assessments
 
+    def claimed():
+        for chapter in shared:
+            if _marked(work, "failed"):
+                return
+            if _mark(work, f"{chapter.stem}.claimed"):
+                yield chapter
+
     seconds: dict[str, float] = {}
     with shared_assessments(results) as computed:
-        for chapter in order:
+        for chapter in itertools.chain(order, claimed()):
             start = time.perf_counter()
             target = work["failed_dir"] / chapter.name
             try:
                 engine.execute(chapter, target, parameters={"params_file": str(params_file)},
                                cwd=notebooks_dir)
             except pm.PapermillExecutionError as exc:
+                _mark(work, f"{chapter.stem}.failed")
                 if lane is not None:
-                    log.warning("%s: chapter %s failed (%s: %s); the other worker's chapters "
-                                "finish first", work["assessment"], chapter.stem, exc.ename,
+                    log.warning("%s: chapter %s failed (%s: %s); waiting for the other worker's "
+                                "chapter", work["assessment"], chapter.stem, exc.ename,
                                 exc.evalue)
                 raise AppendixError(
                     f"chapter {chapter.stem} failed: {exc.ename}: {exc.evalue}\n"
                     f"The executed notebook with the error is kept at {target}; the previous "
                     "appendix (if any) was left untouched.") from None
             seconds[chapter.stem] = time.perf_counter() - start
-            where = f" in worker {lane + 1}" if lane is not None else ""
-            done = f" ({len(seconds)} of {count} chapters{where})" if count else ""
+            _mark(work, f"{chapter.stem}.done")
+            done = f" ({_marked(work, 'done')} of {count} chapters)" if count else ""
             log.info("%s: %s done in %.1f s%s", work["assessment"], chapter.stem,
                      seconds[chapter.stem], done)
     return seconds, computed
@@ -194,38 +223,39 @@ def finish_appendix(params_file: Path, to_run: list[Path], last: list[Path],
     """The last chapters (the key findings), given the topic results the other chapters
     computed in two workers, then the appendix written (:func:`write_appendix`)."""
     ran, _ = run_chapters(params_file, last, work=work, notebooks_dir=notebooks_dir,
-                          results=results)
+                          count=len(to_run), results=results)
     return write_appendix(params_file, to_run, {**seconds, **ran}, work=work,
                           fingerprints=fingerprints, commit=commit, prov=prov)
 
 
 def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path,
-                        second: list[str], fingerprints: dict | None = None,
-                        commit: str | None = None):
-    """:func:`run_appendix` with the chapters in two worker processes (called by the
-    caller, not in a worker): the `second` chapters (names without ``.ipynb``) in the second
-    worker, the others in the first, at the same time; then the key findings (00_*) in the
-    first, given every topic result both computed, and the appendix written there. The same
-    notebooks and HTML as one worker gives; about half the time on two cores."""
-    from .build import chapters
+                        fingerprints: dict | None = None, commit: str | None = None):
+    """:func:`run_appendix` with the chapters in two worker processes at once (called by
+    the caller, not in a worker): :data:`~.build.FIRST_WORKER` chapters in the first,
+    :data:`~.build.SECOND_WORKER` in the second, then each claims the next chapter left (in
+    the order of :data:`~.build.LONGEST_FIRST`, then by name) as it becomes free; the key
+    findings (00_*) run last in the first, given every topic result both computed, and the
+    appendix is written there. The same HTML as one worker gives."""
+    from ..params import load_params
+    from .build import FIRST_WORKER, LONGEST_FIRST, SECOND_WORKER, chapters
 
     params_file = Path(params_file).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
     to_run = chapters(notebooks_dir)
     last = [p for p in to_run if _front_matter(p)]
-    later = [p for p in to_run if p.stem in second and p not in last]
-    first = [p for p in to_run if p not in last and p not in later]
-    from ..params import load_params
-
+    pinned = [[p for p in to_run if p.stem in names] for names in (FIRST_WORKER, SECOND_WORKER)]
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    left = sorted((p for p in to_run if p not in last and not any(p in c for c in pinned)),
+                  key=lambda p: (rank.get(p.stem, len(rank)), p.name))
     # the same two processes for the whole appendix (a source edited meanwhile starts new ones
     # for the next build, not halfway through this one)
     executors = [pool(0), pool(1)]
     work = start_appendix(params_file, out_dir)
     log.info("%s: running %d chapters in two worker processes", work["assessment"],
              len(to_run))
-    lanes = [_submit(executors[lane], run_chapters, params_file, chapters_, work=work,
-                     notebooks_dir=notebooks_dir, count=len(to_run), lane=lane)
-             for lane, chapters_ in enumerate((first, later))]
+    lanes = [_submit(executors[lane], run_chapters, params_file, pinned[lane], work=work,
+                     notebooks_dir=notebooks_dir, count=len(to_run), shared=left, lane=lane)
+             for lane in (0, 1)]
     try:  # meanwhile, here: what the appendix was built from (its last pages)
         prov = provenance(load_params(params_file), commit)
     except Exception:
