@@ -21,6 +21,9 @@ from .report.words import plural
 
 
 def appendix_command(args: argparse.Namespace) -> int:
+    from .report.worker import import_jsonschema_quickly
+
+    import_jsonschema_quickly()  # before the build imports nbformat (seconds saved)
     from .params import load_params
     from .pipeline import prepare_store
     from .report.build import build_appendices, build_appendix, outcomes_table

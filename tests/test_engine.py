@@ -188,3 +188,26 @@ def test_topic_results_are_handed_to_the_same_appendix_in_another_block(tmp_path
         assert same.adopted == {"places": "hotspots"}
         assert sharing.shared(other, _Opened).adopted == {}  # another params file
     assert sorted(second_worker[sharing.sharing_key(params)]) == ["patterns", "places"]
+
+
+def test_nbformat_is_imported_without_the_slow_iri_parsers():
+    """The workers import jsonschema (for nbformat) without rfc3987-syntax's parsers: notebooks
+    still validate, and the package can still be imported later."""
+    import subprocess
+    import sys
+
+    code = ("import importlib.util, sys\n"
+            "from smp_analysis.report.worker import import_jsonschema_quickly\n"
+            "import_jsonschema_quickly()\n"
+            "import nbconvert, nbformat, papermill\n"
+            "assert 'rfc3987_syntax' not in sys.modules\n"
+            "nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')]))\n"
+            "bad = nbformat.v4.new_notebook()\n"
+            "bad.cells = [{'cell_type': 'nonsense', 'id': 'x', 'metadata': {}, 'source': ''}]\n"
+            "assert not nbformat.validator.isvalid(bad)  # validation still checks\n"
+            "if importlib.util.find_spec('rfc3987_syntax'):\n"
+            "    import rfc3987_syntax\n"
+            "print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -299,6 +299,7 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
     """One appendix of a batch, in a worker: ``(True, result)`` or ``(False, reason)``. It
     never raises, so a failing appendix is one line in the batch's table, not a worker's
     traceback in the log."""
+    import_jsonschema_quickly()  # before .build imports nbformat
     from .build import _reason
     from .manifest import source_digest
 
@@ -325,6 +326,24 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
 
 
 _warm = False  # warm_up has run in this process
+
+
+def import_jsonschema_quickly() -> None:
+    """Import jsonschema (nbformat's validator, so papermill's and nbconvert's) without the
+    ``rfc3987-syntax`` package, which jsonschema imports for its two "iri" format checks when
+    it is installed (JupyterLab's dependencies install it). That package builds some 35 Lark
+    parsers as it is imported: 1 to 2.6 s in every process that imports nbformat
+    (python-jsonschema/jsonschema#1428), for formats no notebook schema uses (nbformat's,
+    papermill's and nbconvert's schemas check no format). jsonschema then goes without those
+    two checks in this process; a later ``import rfc3987_syntax`` works as usual. Nothing
+    happens when jsonschema or rfc3987-syntax is imported already."""
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None  # importing a module set to None raises ImportError
+    try:
+        import jsonschema  # noqa: F401 - imports its format checkers
+    finally:
+        del sys.modules["rfc3987_syntax"]
 
 # the periodic callbacks of a dask worker that sample and gather the stacks of its threads
 DASK_PROFILER = ("profile", "profile-cycle")
@@ -357,6 +376,7 @@ def warm_up() -> None:
     global _warm
     if _warm:
         return
+    import_jsonschema_quickly()
     import importlib
     import pkgutil
 
