@@ -1,4 +1,4 @@
-"""A single appendix built in two worker processes (report/worker.py, run_appendix_in_two):
+"""A single appendix built in two worker processes (report/runs.py, run_appendix_in_two):
 the key findings are handed the other worker's topic results, every chapter runs once, and a
 chapter failing in either worker is reported as in one worker, the previous appendix left as
 it was. (The HTML of the demo appendix built in two workers and in one is compared in

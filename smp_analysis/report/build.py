@@ -100,7 +100,7 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     store once). Each finished chapter is logged (logger
     ``smp_analysis.report.build``, level INFO).
     """
-    from . import manifest, worker
+    from . import manifest, runs, worker
 
     params_file = Path(params_file).resolve()
     params = load_params(params_file)
@@ -121,9 +121,9 @@ def build_appendix(params_file: str | Path, *, out_dir: str | Path = PROJECT_DIR
     where = {"out_dir": Path(out_dir).resolve(), "notebooks_dir": Path(notebooks_dir).resolve(),
              "fingerprints": fingerprints}
     if in_two:
-        result = worker.run_appendix_in_two(params_file, **where)
+        result = runs.run_appendix_in_two(params_file, **where)
     else:
-        result = worker.call(worker.run_appendix, params_file, **where)
+        result = worker.call(runs.run_appendix, params_file, **where)
     if pdf:
         result = dataclasses.replace(result, pdf=write_appendix_pdf(result.html, params))
     return result
