@@ -240,7 +240,7 @@ def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path
     log.info("%s: running %d chapters in two worker processes", work["assessment"],
              len(to_run))
     lanes = [submit_to(executors[lane], run_chapters, params_file, pinned[lane], work=work,
-                     notebooks_dir=notebooks_dir, count=len(to_run), shared=left, lane=lane)
+                       notebooks_dir=notebooks_dir, count=len(to_run), shared=left, lane=lane)
              for lane in (0, 1)]
     try:  # meanwhile, here: what the appendix was built from (its last pages)
         prov = provenance(load_params(params_file), commit)
@@ -258,9 +258,9 @@ def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path
         for key, topics in computed.items():
             results.setdefault(key, {}).update(topics)
     return result_of(submit_to(executors[0], finish_appendix, params_file, to_run, last,
-                              seconds, work=work, notebooks_dir=notebooks_dir,
-                              results=results, fingerprints=fingerprints, commit=commit,
-                              prov=prov))
+                               seconds, work=work, notebooks_dir=notebooks_dir,
+                               results=results, fingerprints=fingerprints, commit=commit,
+                               prov=prov))
 
 
 def _outcome(future: Future) -> tuple[bool, object]:
