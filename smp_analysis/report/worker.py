@@ -31,6 +31,8 @@ log = logging.getLogger("smp_analysis.report.build")  # the lines `smp appendix`
 
 
 def result_of(future: Future):
+    """The result of a worker's `future`; a worker process that died (killed, out of
+    memory) is one clear error, and the workers are started afresh by the next build."""
     try:
         return future.result()
     except BrokenProcessPool:
@@ -92,6 +94,7 @@ def import_jsonschema_quickly() -> None:
         import jsonschema  # noqa: F401 - imports its format checkers
     finally:
         del sys.modules["rfc3987_syntax"]
+
 
 # the periodic callbacks of a dask worker that sample and gather the stacks of its threads
 DASK_PROFILER = ("profile", "profile-cycle")
