@@ -120,15 +120,15 @@ def label_line_ends(ax, lines: list[tuple[str, pd.Series, pd.Series, str]], *,
 
 
 def finish(fig: plt.Figure, *, caption: str, alt: str, synthetic: bool,
-           room_left: float = ROOM_SIDES, room_right: float = ROOM_SIDES) -> Figure:
-    """Stamp, render to PNG and close a matplotlib figure (`room_left`, `room_right`: inches
-    its labels and legend may reach beyond the figure)."""
+           room_left: float = ROOM_SIDES) -> Figure:
+    """Stamp, render to PNG and close a matplotlib figure (`room_left`: inches its labels may
+    reach left of the figure)."""
     if not alt.strip():
         raise ValueError("every figure needs alt text")
     if synthetic:
         fig.text(0.99, 0.01, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9,
                  color="#a00000", alpha=0.8)
-    png = figure_png(fig, room_left=room_left, room_right=room_right)
+    png = figure_png(fig, room_left=room_left)
     plt.close(fig)
     return Figure(png, caption, alt)
 

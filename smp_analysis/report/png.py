@@ -22,12 +22,11 @@ import numpy as np
 ROOM_SIDES = 3.0
 
 
-def figure_png(fig: plt.Figure, *, room_left: float = ROOM_SIDES,
-               room_right: float = ROOM_SIDES) -> bytes:
+def figure_png(fig: plt.Figure, *, room_left: float = ROOM_SIDES) -> bytes:
     """The PNG of `fig`, cropped to what is drawn plus ``savefig.pad_inches``; `room_left`
-    and `room_right` inches are left for what is drawn beside the figure."""
+    inches are left for what is drawn left of the figure (:data:`ROOM_SIDES` on the right)."""
     freeze_date_ticks(fig)
-    png = png_in_one_draw(fig, left=room_left, right=room_right)
+    png = png_in_one_draw(fig, left=room_left, right=ROOM_SIDES)
     if png is None:  # something drawn far outside the figure: let matplotlib measure it all
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
