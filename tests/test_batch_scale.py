@@ -16,10 +16,11 @@ import yaml
 from test_batch import _params
 
 from smp_analysis.cli import main
-from smp_analysis.report import build
+from smp_analysis.report import build, worker
 from smp_analysis.report.batch import _client
 from smp_analysis.report.build import build_appendices
 from smp_analysis.report.worker import DASK_PROFILER, stop_dask_profiler
+from smp_analysis.store import memo
 
 pytestmark = pytest.mark.slow
 RUN_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
@@ -104,6 +105,20 @@ def test_all_districts_builds_one_appendix_per_district(demo_dir, one_chapter, t
     # run again: nothing changed, nothing rebuilt
     assert main(["appendix", "--params", str(base), "--all-districts", "--out", str(out)]) == 0
     assert f"{len(DISTRICTS)} built ({len(DISTRICTS)} unchanged" in capsys.readouterr().out
+    # the worker remembered the store's answers from one district's appendix to the next
+    # (smp_analysis.store.memo): the last two, built again asking the store every question,
+    # are the same pages, so no district was given another's answer
+    last = sorted((out / "districts" / "2014q2").glob("*.yaml"))[-2:]
+    worker.call(memo.enable, False)
+    try:
+        again = build_appendices(last, out_dir=tmp_path / "asked", notebooks_dir=one_chapter,
+                                 workers=1, force=True)
+    finally:
+        worker.call(memo.enable)
+    for outcome in again:
+        assert outcome.ok, outcome.error
+        assert RUN_TIME.sub("T", outcome.html.read_text()) == \
+            RUN_TIME.sub("T", (out / outcome.html.name).read_text())
 
 
 def test_a_failed_appendix_in_a_dask_batch_is_one_line(demo_dir, one_chapter, tmp_path, capfd):

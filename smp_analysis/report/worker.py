@@ -140,6 +140,10 @@ def warm_up() -> None:
         importlib.import_module(module)
     engine.shell()
     build.html_exporter()
+    # every appendix this process builds asks the stores the same force-wide questions
+    from ..store import memo
+
+    memo.enable()
     # the modules' objects live as long as the worker: keep them out of every later garbage
     # collection (a full collection of this heap took a quarter of a second)
     gc.collect()

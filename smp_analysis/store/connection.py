@@ -25,6 +25,7 @@ import duckdb
 
 from ..categories import category_records
 from ..errors import StoreError
+from . import memo
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS source_files (
@@ -169,6 +170,7 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     try:
         if read_only:
             _create_crimes_view(con)
+            memo.note_store(con, path)
             return con
         con.execute(SCHEMA)
         _migrate(con)

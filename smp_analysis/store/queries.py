@@ -1,7 +1,9 @@
 """Reading the store: the query functions topics call, filters pushed into SQL.
 
 Every function takes an open connection (read-only in topics) and returns a tidy DataFrame;
-month columns hold first-of-month timestamps.
+month columns hold first-of-month timestamps. In the build's worker processes an answer is
+remembered for every later appendix asking the same store the same question
+(:mod:`.memo`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import duckdb
 import pandas as pd
 
 from .connection import has_table
+from .memo import remembered
 
 
+@remembered
 def incidents(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
               start: dt.date, end: dt.date, domestic_only: bool = True,
               crimes_only: bool = False) -> pd.DataFrame:
@@ -33,6 +37,7 @@ def incidents(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
     return frame
 
 
+@remembered
 def marac_referrals(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
                     start: dt.date, end: dt.date) -> pd.DataFrame:
     frame = con.execute(
@@ -43,6 +48,7 @@ def marac_referrals(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[
     return frame
 
 
+@remembered
 def admissions_total(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd.Series:
     """Monthly hospital admissions for assault summed over areas (PeriodIndex), or empty."""
     if not has_table(con, "hospital_admissions"):
@@ -55,6 +61,7 @@ def admissions_total(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) 
                      index=pd.PeriodIndex(pd.to_datetime(frame["month"]), freq="M"))
 
 
+@remembered
 def ward_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     if not has_table(con, "ward_lookup"):
         return {}
@@ -65,6 +72,7 @@ def ward_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 # --------------------------------------------------------------------------- queries
 
 
+@remembered
 def districts(con: duckdb.DuckDBPyConnection, police_force: str | None = None,
               codes: Sequence[str] | None = None) -> pd.DataFrame:
     """Local authorities ``area_code, area_name``: those listed in `codes`, else every one
@@ -88,6 +96,7 @@ def _area_column(level: str) -> tuple[str, str]:
     raise ValueError(f"unknown area level {level!r}; use 'district', 'ward' or 'lsoa'")
 
 
+@remembered
 def monthly_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
                    area_codes: Sequence[str] | None = None, police_force: str | None = None,
                    level: str = "district", crime_types: Sequence[str] | None = None
@@ -125,6 +134,7 @@ def monthly_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.da
     return frame
 
 
+@remembered
 def data_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     """First and last month with any stored police.uk row."""
     first, last = con.execute("SELECT min(month), max(month) FROM crimes").fetchone()
@@ -133,6 +143,7 @@ def data_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+@remembered
 def unplaced_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
                     falls_within: str | None = None) -> pd.DataFrame:
     """Rows in the period that no area can claim: ``reason, count``."""
@@ -149,6 +160,7 @@ def unplaced_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.d
         GROUP BY ALL ORDER BY ALL""", args).df()
 
 
+@remembered
 def population(con: duckdb.DuckDBPyConnection, *, area_codes: Sequence[str], year: int
                ) -> pd.DataFrame:
     """Population ``area_code, population, year, source`` for districts.
@@ -173,6 +185,7 @@ def population(con: duckdb.DuckDBPyConnection, *, area_codes: Sequence[str], yea
     return frame.sort_values("area_code").reset_index(drop=True)
 
 
+@remembered
 def force_monthly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per force (Falls within) and month: crimes, ASB, all rows, rows with no LSOA."""
     frame = con.execute("""
@@ -186,6 +199,7 @@ def force_monthly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
+@remembered
 def repeated_crime_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Crime IDs on more than one stored row: ``force, month, across_months, ids, rows``.
 
@@ -211,6 +225,7 @@ def repeated_crime_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
+@remembered
 def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Quarantined rows by file and reason: ``path, force, month, reason, rows``."""
     frame = con.execute("""
@@ -226,6 +241,7 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame[["path", "force", "month", "reason", "rows"]]
 
 
+@remembered
 def input_files(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None = None
                 ) -> pd.DataFrame:
     """Every file the store was built from: ``kind, path, sha256, rows_*, synthetic``.
@@ -249,6 +265,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name).strip("-")
 
 
+@remembered
 def police_uk_files(con: duckdb.DuckDBPyConnection, forces: Sequence[str]) -> set[int]:
     """File ids of the police.uk files whose rows belong to `forces`."""
     ids = {i for (i,) in con.execute(
@@ -268,6 +285,7 @@ def police_uk_files(con: duckdb.DuckDBPyConnection, forces: Sequence[str]) -> se
 # --------------------------------------------------------------------------- coverage and areas
 
 
+@remembered
 def coverage(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None = None
              ) -> pd.DataFrame:
     """Coverage per force and month (``force, month, rows, has_data, incomplete, reason``; see
@@ -280,6 +298,7 @@ def coverage(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None = None
     return frame.reset_index(drop=True)
 
 
+@remembered
 def area_forces(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd.DataFrame:
     """The forces (police.uk "Falls within") whose rows fall in the districts `area_codes`:
     ``force, rows``, most rows first."""
@@ -292,6 +311,7 @@ def area_forces(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd
         GROUP BY ALL ORDER BY rows DESC, force""", [list(area_codes)]).df()
 
 
+@remembered
 def force_label(con: duckdb.DuckDBPyConnection, police_force: str) -> str | None:
     """The police.uk "Falls within" name of the rows located in the LSOAs the lookup assigns
     to `police_force` (e.g. "Kent" -> "Kent Police"), or None when there are none."""
@@ -305,6 +325,7 @@ def force_label(con: duckdb.DuckDBPyConnection, police_force: str) -> str | None
     return None if row is None else row[0]
 
 
+@remembered
 def force_local_authorities(con: duckdb.DuckDBPyConnection, force: str) -> pd.DataFrame:
     """Local authorities where a force's rows fall: ``area_code, area_name, lookup_force, rows,
     share`` (share of that authority's located rows that are this force's)."""
@@ -321,6 +342,7 @@ def force_local_authorities(con: duckdb.DuckDBPyConnection, force: str) -> pd.Da
         FROM located WHERE rows > 0 ORDER BY area_code""", [force]).df()
 
 
+@remembered
 def lookup_districts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every local authority in the LSOA lookup: ``area_code, area_name, police_force``."""
     if not has_table(con, "lsoa_lookup"):
@@ -331,6 +353,7 @@ def lookup_districts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         FROM lsoa_lookup GROUP BY la_code ORDER BY la_code""").df()
 
 
+@remembered
 def category_names(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None = None
                    ) -> pd.DataFrame:
     """The police.uk crime-type names as published, per month: ``month, crime_type, rows``."""
@@ -347,6 +370,7 @@ def category_names(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None 
 # --------------------------------------------------------------------------- partner indicators
 
 
+@remembered
 def indicator_rows(con: duckdb.DuckDBPyConnection, *, paths: Sequence[str | Path] | None = None,
                    indicator_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """Stored partner-indicator rows with the ``path`` of their file (only the files in
@@ -374,6 +398,7 @@ def indicator_rows(con: duckdb.DuckDBPyConnection, *, paths: Sequence[str | Path
     return frame[columns]
 
 
+@remembered
 def indicator_failures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Indicator files that could not be loaded: ``path, error``."""
     if not has_table(con, "indicator_failures"):
@@ -382,6 +407,7 @@ def indicator_failures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 # --------------------------------------------------------------------------- places (maps)
 
 
+@remembered
 def district_areas(con: duckdb.DuckDBPyConnection, district_code: str) -> pd.DataFrame:
     """The LSOAs of a district: ``lsoa_code, lsoa_name, ward_code, ward_name, population``
     (ward columns empty without a ward lookup; population from the Census 2011 table)."""
@@ -397,6 +423,7 @@ def district_areas(con: duckdb.DuckDBPyConnection, district_code: str) -> pd.Dat
         WHERE l.la_code = ? ORDER BY l.lsoa_code""", [district_code]).df()
 
 
+@remembered
 def crime_points(con: duckdb.DuckDBPyConnection, *, district_code: str, start: dt.date,
                  end: dt.date, crime_types: Sequence[str] | None = None) -> pd.DataFrame:
     """Located crimes in a district: ``month, crime_type, longitude, latitude, lsoa_code``
@@ -416,6 +443,7 @@ def crime_points(con: duckdb.DuckDBPyConnection, *, district_code: str, start: d
     return frame
 
 
+@remembered
 def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: Sequence[str] | None = None):
     """Stored boundaries of one level as a GeoDataFrame ``code, name, geometry`` (British
     National Grid), or None when none are stored."""
@@ -438,6 +466,7 @@ def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: Sequence[str] 
                             crs="EPSG:27700")
 
 
+@remembered
 def boundary_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Registered boundary files: ``kind, path, rows_read, rows_loaded, rows_quarantined,
     reasons``."""

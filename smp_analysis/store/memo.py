@@ -1,0 +1,183 @@
+"""Store queries answered once per worker process, for every appendix it builds.
+
+A county batch builds one appendix per district from one store, and every appendix asks the
+store the same force-wide questions (the force's monthly totals, its files and quarantine,
+which forces the comparison districts draw on, the category names...): about 3 s of a 20 s
+appendix. :func:`remembered` (the decorator on each :mod:`.queries` function) answers a
+question asked again, on the same store, from memory.
+
+- **Off unless turned on**: only the build's worker processes turn it on (:func:`enable`);
+  an analyst's kernel always asks the store, so a re-run cell sees new data at once.
+- **Only read-only connections** opened by :func:`.connection.connect` are remembered: DuckDB
+  lets no process write a store while one reads it, so what it answered stays true for the
+  connection's life.
+- **Keyed by the store's identity and every argument**: the database file's path, size and
+  modification time (and its write-ahead log's, if any), taken when the connection opened.
+  A store rewritten since gives a new key, so an answer is never served for another store's
+  contents, and a district's answer only to a question about that district.
+- **Each caller gets its own copy** (frames, lists, dicts, sets), so a caller that changes
+  what it was given changes nothing another caller sees.
+- **Bounded**: least recently used answers are dropped beyond :data:`MEMO_BYTES`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import sys
+import weakref
+from collections import OrderedDict
+from pathlib import Path, PurePath
+
+import pandas as pd
+
+# memory the remembered answers may hold in one process (a county's answers take about 20 MB)
+MEMO_BYTES = 256 * 2**20
+
+_enabled = False
+_answers: OrderedDict = OrderedDict()  # key -> (answer, bytes)
+_held = 0
+_stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> identity
+
+
+def enable(on: bool = True) -> None:
+    """Remember answers in this process from now on (`on`), or forget them all and stop."""
+    global _enabled
+    _enabled = on
+    if not on:
+        forget()
+
+
+def forget() -> None:
+    """Drop every remembered answer."""
+    global _held
+    _answers.clear()
+    _held = 0
+
+
+def note_store(con, path: Path) -> None:
+    """Record the identity of the store a read-only connection `con` has just opened."""
+    _stores[con] = store_identity(path)
+
+
+def store_identity(path: Path) -> tuple:
+    """(resolved path, size, mtime) of the database file and of its write-ahead log if any.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     store = Path(folder) / "s.duckdb"
+    ...     _ = store.write_bytes(b"one")
+    ...     before = store_identity(store)
+    ...     _ = store.write_bytes(b"three")
+    ...     before == store_identity(store)
+    False
+    """
+    path = Path(path).resolve()
+    identity: tuple = (str(path),)
+    for file in (path, path.with_name(path.name + ".wal")):
+        try:
+            info = file.stat()
+        except OSError:
+            identity += (None,)
+        else:
+            identity += ((info.st_size, info.st_mtime_ns),)
+    return identity
+
+
+def remembered(query):
+    """Decorator for a query ``query(con, *args, **kwargs)``: see the module's docstring."""
+
+    @functools.wraps(query)
+    def wrapper(con, *args, **kwargs):
+        if not _enabled:
+            return query(con, *args, **kwargs)
+        store = _stores.get(con)
+        key = _key((store, query.__module__, query.__qualname__, args, kwargs))
+        if store is None or key is None:
+            return query(con, *args, **kwargs)
+        held = _answers.get(key)
+        if held is None:
+            answer = query(con, *args, **kwargs)
+            _keep(key, answer)
+            return _own_copy(answer)
+        _answers.move_to_end(key)
+        return _own_copy(held[0])
+
+    return wrapper
+
+
+def _keep(key, answer) -> None:
+    global _held
+    size = _size(answer)
+    if size > MEMO_BYTES:
+        return
+    _answers[key] = (_own_copy(answer), size)
+    _held += size
+    while _held > MEMO_BYTES:
+        _, (_, dropped) = _answers.popitem(last=False)
+        _held -= dropped
+
+
+def _key(value):
+    """A hashable key for `value` (arguments: lists become tagged tuples...); None when some
+    part cannot be keyed, and then the query is asked as usual.
+
+    >>> _key(["E07000110", "E07000105"]) == _key(("E07000110", "E07000105"))
+    False
+    >>> _key({"a": [1]}) == _key({"a": [1]})
+    True
+    >>> _key(object()) is None
+    False
+    >>> _key(pd.Series([1])) is None
+    True
+    """
+    if value is None or isinstance(value, str | int | float | bool | dt.date | PurePath):
+        return (type(value).__name__, value)
+    if isinstance(value, list | tuple):
+        parts = tuple(_key(v) for v in value)
+        return None if None in parts else (type(value).__name__, parts)
+    if isinstance(value, set | frozenset):
+        parts = tuple(sorted((_key(v) for v in value), key=repr))
+        return None if None in parts else (type(value).__name__, parts)
+    if isinstance(value, dict):
+        parts = tuple((_key(k), _key(v)) for k, v in value.items())
+        return None if any(None in p for p in parts) else ("dict", tuple(sorted(parts,
+                                                                               key=repr)))
+    if isinstance(value, pd.Series | pd.DataFrame | pd.Index):
+        return None
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value).__name__, value)
+
+
+def _own_copy(answer):
+    """A copy the caller may change without changing the remembered answer.
+
+    >>> frame = pd.DataFrame({"n": [1, 2]})
+    >>> mine = _own_copy(frame)
+    >>> mine.loc[0, "n"] = 99
+    >>> int(frame.loc[0, "n"])
+    1
+    """
+    if isinstance(answer, pd.DataFrame | pd.Series):
+        return answer.copy(deep=True)
+    if isinstance(answer, tuple):
+        return tuple(_own_copy(v) for v in answer)
+    if isinstance(answer, list | dict | set):
+        return copy.deepcopy(answer)
+    return answer
+
+
+def _size(answer) -> int:
+    if isinstance(answer, pd.DataFrame):
+        return int(answer.memory_usage(index=True, deep=False).sum())
+    if isinstance(answer, pd.Series):
+        return int(answer.memory_usage(index=True, deep=False))
+    if isinstance(answer, tuple | list | set):
+        return sum(_size(v) for v in answer) + sys.getsizeof(answer)
+    if isinstance(answer, dict):
+        return sum(_size(k) + _size(v) for k, v in answer.items()) + sys.getsizeof(answer)
+    return sys.getsizeof(answer)
