@@ -82,6 +82,22 @@ def test_batch_equals_one_series_at_a_time(shared_root):
         pd.testing.assert_frame_equal(batch.loc[name], single, check_names=False)
 
 
+def test_months_fitted_together_equal_one_month_at_a_time(shared_root):
+    """Months whose baselines have the same shape are fitted in one vectorised run; months
+    left out of the baselines make some baselines shorter, so this also checks the grouping."""
+    inputs = shared_root / REFERENCE / "inputs"
+    frame = pd.read_csv(inputs / "rotaBB_00_04.csv")
+    series = pd.Series(frame["observed"].to_numpy(),
+                       index=pd.PeriodIndex(pd.to_datetime(frame["date"]), freq="M"))
+    assess = series.index[-30:]
+    left_out = [series.index[-40], series.index[-27], series.index[-15]]
+    options = dict(freq=12, b=3, w=1, limit54=(0, 4), exclude_from_baseline=left_out)
+    together = farrington_flexible(series, assess=assess, **options)
+    for month in assess:
+        alone = farrington_flexible(series, assess=[month], **options)
+        pd.testing.assert_frame_equal(together.loc[[month]], alone, rtol=1e-10)
+
+
 def _monthly(values, start="2015-01"):
     return pd.Series(values, index=pd.period_range(start, periods=len(values), freq="M"))
 

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import tails  # scipy.stats' normal and t tails without importing scipy.stats
+from .farrington_glm import fit_with_reweighting
 
 RESULT_COLUMNS = ["observed", "expected", "upperbound", "alarm", "score", "pvalue", "trend", "phi"]
 ThresholdMethod = Literal["delta", "nbPlugin", "muan"]
@@ -48,101 +49,6 @@ ThresholdMethod = Literal["delta", "nbPlugin", "muan"]
 
 class FarringtonInputError(ValueError):
     """Input that the algorithm cannot be run on; the message says what and where."""
-
-
-# ----------------------------------------------------------------------------- GLM fitting
-
-
-@dataclass
-class _Fit:
-    beta: np.ndarray  # (S, p)
-    mu: np.ndarray  # (S, n)
-    xtwx_inv: np.ndarray  # (S, p, p) from the final IRLS step's weights
-    working_w: np.ndarray  # (S, n) weights of the final IRLS step (R's fit$weights)
-    dispersion: np.ndarray  # (S,) Pearson X^2/df as summary.glm computes it
-    converged: np.ndarray  # (S,) bool
-    df_residual: int
-
-
-def _poisson_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(y > 0, y * np.log(y / mu), 0.0)
-    return 2.0 * np.sum(w * (term - (y - mu)), axis=1)
-
-
-def _irls(X: np.ndarray, y: np.ndarray, prior_w: np.ndarray, offset: np.ndarray,
-          maxit: int = 25, epsilon: float = 1e-8) -> _Fit:
-    """Quasi-Poisson log-link IRLS for S series sharing one design X (n, p), as R glm.fit."""
-    S, n = y.shape
-    p = X.shape[1]
-    mu = y + 0.1
-    eta = np.log(mu)
-    dev_old = _poisson_deviance(y, mu, prior_w)
-    beta = np.zeros((S, p))
-    xtwx = np.zeros((S, p, p))
-    working_w = prior_w * mu
-    active = np.ones(S, dtype=bool)
-    converged = np.zeros(S, dtype=bool)
-    for _ in range(maxit):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        w = prior_w[idx] * mu[idx]
-        z = eta[idx] - offset[idx] + (y[idx] - mu[idx]) / mu[idx]
-        a = np.einsum("sn,np,nq->spq", w, X, X)
-        rhs = np.einsum("sn,np,sn->sp", w, X, z)
-        try:
-            b = np.linalg.solve(a, rhs[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            b = np.einsum("spq,sq->sp", np.linalg.pinv(a), rhs)
-        eta_new = b @ X.T + offset[idx]
-        mu_new = np.exp(eta_new)
-        dev = _poisson_deviance(y[idx], mu_new, prior_w[idx])
-        beta[idx], eta[idx], mu[idx] = b, eta_new, mu_new
-        xtwx[idx], working_w[idx] = a, w
-        done = np.abs(dev - dev_old[idx]) / (np.abs(dev) + 0.1) < epsilon
-        dev_old[idx] = dev
-        converged[idx[done]] = True
-        active[idx[done]] = False
-    df = n - p
-    residuals = (y - mu) / mu  # working residuals
-    dispersion = np.sum(working_w * residuals**2, axis=1) / df if df > 0 else np.full(S, np.nan)
-    try:
-        inv = np.linalg.inv(xtwx)
-    except np.linalg.LinAlgError:
-        inv = np.linalg.pinv(xtwx)
-    return _Fit(beta, mu, inv, working_w, dispersion, converged, df)
-
-
-def _fit_with_reweighting(X, y, offset, reweight: bool, weights_threshold: float):
-    """One model: fit, floor phi, optionally reweight by Anscombe residuals and refit.
-
-    Returns (fit, phi, converged). ``fit.dispersion`` is replaced by the dispersion R's
-    ``summary.glm`` reports for the returned model: surveillance stores the Anscombe weights in
-    ``model$weights`` (where glm keeps its working weights), so later calls to ``summary.glm`` and
-    ``predict.glm`` (trend p-value, se.fit) use sum(omega * r^2) / df with working residuals
-    r = (y - mu) / mu. phi itself is computed before that and is the usual Pearson estimate.
-    We reproduce this for parity with R (see docs/methods.md).
-    """
-    ones = np.ones_like(y)
-    fit = _irls(X, y, ones, offset)
-    phi = np.maximum(fit.dispersion, 1.0)
-    if not reweight:
-        return fit, phi, fit.converged
-    hat = np.einsum("np,spq,nq->sn", X, fit.xtwx_inv, X) * fit.working_w
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = 1.5 * (y ** (2 / 3) * fit.mu ** (-1 / 6) - fit.mu**0.5) / np.sqrt(
-            phi[:, None] * (1 - hat))
-        big = s > weights_threshold
-        inv_sq = np.where(big, s**-2.0, 1.0)
-        gamma = y.shape[1] / inv_sq.sum(axis=1)
-    omega = gamma[:, None] * inv_sq
-    refit = _irls(X, y, omega, offset)
-    refit_phi = np.maximum(refit.dispersion, 1.0)
-    working_residuals = (y - refit.mu) / refit.mu
-    if refit.df_residual > 0:
-        refit.dispersion = np.sum(omega * working_residuals**2, axis=1) / refit.df_residual
-    return refit, refit_phi, fit.converged
 
 
 # ----------------------------------------------------------------------------- design
@@ -269,46 +175,74 @@ class _Config:
     left_out: np.ndarray | None = None
 
 
-def _choose(mask, a, b):
-    shape = (-1,) + (1,) * (a.ndim - 1)
-    return np.where(mask.reshape(shape), a, b)
-
-
-def _evaluate(Y: np.ndarray, log_pop: np.ndarray, times: np.ndarray, k: int, c: _Config):
-    """Evaluate position k for all S series (rows of Y) at once."""
-    S = Y.shape[0]
+def _evaluate_all(Y: np.ndarray, log_pop: np.ndarray, times: np.ndarray, positions: list[int],
+                  c: _Config) -> list[dict]:
+    """Evaluate each position k of `positions` for all S series (rows of Y): a dict of arrays
+    (S,) per position. Positions whose baselines have the same shape are fitted together,
+    one model per (position, series) unit: the same fits as one position at a time, in a few
+    vectorised IRLS runs instead of one per position."""
     kw = dict(b=c.b, w=c.w, freq=c.freq, p=c.no_periods, exclude=c.exclude,
               left_out=c.left_out)
-    rows, X_n, x0_n = _design(k, times, trend=False, **kw)
-    y = Y[:, rows]
-    offset, offset0 = log_pop[:, rows], log_pop[:, k]
-    fit_n, phi_n, conv_n = _fit_with_reweighting(X_n, y, offset, c.reweight,
+    designs = []
+    for k in positions:
+        rows, X_n, x0_n = _design(k, times, trend=False, **kw)
+        trend = _design(k, times, trend=True, **kw)[1:] if c.trend else None
+        designs.append((k, rows, X_n, x0_n, trend))
+    groups: dict[tuple, list[int]] = {}
+    for i, (_, rows, X_n, _, trend) in enumerate(designs):
+        key = (len(rows), X_n.shape[1], None if trend is None else trend[0].shape[1])
+        groups.setdefault(key, []).append(i)
+    results: list[dict] = [{} for _ in positions]
+    S = Y.shape[0]
+    for members in groups.values():
+        batch = _evaluate_units(Y, log_pop, [designs[i] for i in members], c)
+        for j, i in enumerate(members):
+            results[i] = {name: values[j * S:(j + 1) * S] for name, values in batch.items()}
+    return results
+
+
+def _evaluate_units(Y: np.ndarray, log_pop: np.ndarray, designs: list, c: _Config) -> dict:
+    """Evaluate positions with baselines of one shape: unit j*S + s is position j, series s."""
+    S = Y.shape[0]
+    ks = np.array([d[0] for d in designs])
+    rows = np.stack([d[1] for d in designs])  # (K, n)
+
+    def units(values: np.ndarray) -> np.ndarray:  # (S, K, ...) -> (K*S, ...)
+        return np.swapaxes(values, 0, 1).reshape(-1, *values.shape[2:])
+
+    def per_unit(stacked: np.ndarray) -> np.ndarray:  # one per position -> one per unit
+        return np.repeat(stacked, S, axis=0)
+
+    y, offset = units(Y[:, rows]), units(log_pop[:, rows])
+    offset0, y0 = units(log_pop[:, ks]), units(Y[:, ks])
+    X_n = per_unit(np.stack([d[2] for d in designs]))
+    x0_n = per_unit(np.stack([d[3] for d in designs]))
+    U = y.shape[0]
+    fit_n, phi_n, conv_n = fit_with_reweighting(X_n, y, offset, c.reweight,
                                                  c.weights_threshold)
-    do_trend = np.zeros(S, dtype=bool)
-    conv_t = np.zeros(S, dtype=bool)
+    do_trend = np.zeros(U, dtype=bool)
     if c.trend:
-        _, X_t, x0_t = _design(k, times, trend=True, **kw)
-        fit_t, phi_t, conv_t = _fit_with_reweighting(X_t, y, offset, c.reweight,
+        X_t = per_unit(np.stack([d[4][0] for d in designs]))
+        x0_t = per_unit(np.stack([d[4][1] for d in designs]))
+        fit_t, phi_t, conv_t = fit_with_reweighting(X_t, y, offset, c.reweight,
                                                      c.weights_threshold)
-        pred_t = np.exp(fit_t.beta @ x0_t + offset0)
+        pred_t = np.exp(np.einsum("sp,sp->s", fit_t.beta, x0_t) + offset0)
         with np.errstate(divide="ignore", invalid="ignore"):
             t_value = fit_t.beta[:, 1] / np.sqrt(fit_t.dispersion * fit_t.xtwx_inv[:, 1, 1])
             p_trend = 2 * tails.t_sf(np.abs(t_value), fit_t.df_residual)
         do_trend = (conv_t & (c.b >= 3) & (p_trend < c.p_threshold_trend)
                     & (pred_t <= y.max(axis=1)))
     valid = do_trend | conv_n
+    eta_n = np.einsum("sp,sp->s", fit_n.beta, x0_n)
+    var_n = np.einsum("sp,spq,sq->s", x0_n, fit_n.xtwx_inv, x0_n) * fit_n.dispersion
     if do_trend.any():
-        eta0 = np.where(do_trend, fit_t.beta @ x0_t, fit_n.beta @ x0_n) + offset0
-        var_t = np.einsum("p,spq,q->s", x0_t, fit_t.xtwx_inv, x0_t) * fit_t.dispersion
-        var_n = np.einsum("p,spq,q->s", x0_n, fit_n.xtwx_inv, x0_n) * fit_n.dispersion
+        eta0 = np.where(do_trend, np.einsum("sp,sp->s", fit_t.beta, x0_t), eta_n) + offset0
+        var_t = np.einsum("sp,spq,sq->s", x0_t, fit_t.xtwx_inv, x0_t) * fit_t.dispersion
         var_link = np.where(do_trend, var_t, var_n)
         phi = np.where(do_trend, phi_t, phi_n)
     else:
-        eta0 = fit_n.beta @ x0_n + offset0
-        var_link = np.einsum("p,spq,q->s", x0_n, fit_n.xtwx_inv, x0_n) * fit_n.dispersion
-        phi = phi_n
+        eta0, var_link, phi = eta_n + offset0, var_n, phi_n
     se_link = np.sqrt(var_link)
-    y0 = Y[:, k]
     if c.threshold_method == "delta":
         mu0 = np.exp(eta0)
         upper, prob, score = _threshold_delta(mu0, se_link * mu0, phi, y0, c.alpha, c.powertrans)
@@ -316,11 +250,12 @@ def _evaluate(Y: np.ndarray, log_pop: np.ndarray, times: np.ndarray, k: int, c: 
         upper, prob, score = _threshold_noufaily(eta0, se_link, phi, y0, c.alpha,
                                                  c.threshold_method)
     cases, periods = c.limit54
-    enough = Y[:, max(0, k - periods + 1):k + 1].sum(axis=1) >= cases
+    recent = np.stack([Y[:, max(0, k - periods + 1):k + 1].sum(axis=1) for k in ks])  # (K, S)
+    enough = recent.reshape(-1) >= cases
     upperbound = np.where(enough, upper, np.nan)
     expected = np.where(enough & ~np.isnan(upper), np.exp(eta0), np.nan)
     alarm = enough & (score > 1) & (y0 != 0)
-    nan = np.full(S, np.nan)
+    nan = np.full(U, np.nan)
     return {
         "observed": y0,
         "expected": np.where(valid, expected, nan),
@@ -458,7 +393,7 @@ def farrington_flexible(
                      tuple(limit54), powertrans, no_periods,
                      w if past_weeks_not_included is None else past_weeks_not_included,
                      threshold_method, left_out)
-    results = [_evaluate(Y, log_pop, times, k, config) for k in positions]
+    results = _evaluate_all(Y, log_pop, times, positions, config)
     out = []
     for s, name in enumerate(frame.columns):
         part = pd.DataFrame({col: [r[col][s] for r in results] for col in RESULT_COLUMNS},
