@@ -105,3 +105,30 @@ def test_a_topic_without_its_data_says_why_and_shows_nothing_else(demo_params):
         assert part is EMPTY
     assert result.headlines() == []
     assert domestic_abuse.compute(sa) is result  # cached on the assessment
+
+
+def test_the_page_has_tab_stops_only_on_controls_and_alt_text_on_every_image(demo_params):
+    """nbconvert's exporter would add a tab stop to every output area and a placeholder to an
+    image without alt text in a pass over the whole page; the appendix's exporter skips that
+    pass and the page decoration does what is wanted of it."""
+    import pandas as pd
+
+    from smp_analysis.params import load_params
+    from smp_analysis.report import provenance
+    from smp_analysis.report.build import render_document
+
+    no_alt = nbformat.v4.new_output("display_data", data={
+        "text/html": '<img src="data:image/png;base64,iVBORw0KGgo=">', "text/plain": "img"})
+    chapter = _chapter(nbformat.v4.new_markdown_cell("# Overview\n\nIntro."),
+                       _code(_output(Prose("Some words.")), no_alt))
+    params = load_params(demo_params, check_files=False)
+    inputs = pd.DataFrame(columns=["kind", "path", "sha256", "rows_read", "rows_loaded",
+                                   "rows_quarantined", "synthetic"])
+    prov = provenance.collect(params, inputs, project_dir=demo_params.parent, commit="abc")
+    soup = BeautifulSoup(render_document(params, [("01_a.ipynb", chapter)], prov).html,
+                         "html.parser")
+    assert "Some words." in soup.get_text()
+    stops = [t.name for t in soup.find_all(tabindex=True)]
+    assert set(stops) <= {"a", "button", "input", "select", "textarea", "summary", "details"}
+    images = soup.find_all("img")
+    assert images and all(i.get("alt") for i in images)
