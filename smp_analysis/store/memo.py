@@ -30,8 +30,6 @@ import weakref
 from collections import OrderedDict
 from pathlib import Path, PurePath
 
-import pandas as pd
-
 # memory the remembered answers may hold in one process (a county's answers take about 20 MB)
 MEMO_BYTES = 256 * 2**20
 
@@ -129,9 +127,11 @@ def _key(value):
     True
     >>> _key(object()) is None
     False
+    >>> import pandas as pd
     >>> _key(pd.Series([1])) is None
     True
     """
+    pd = sys.modules.get("pandas")  # not imported by this module: ingest's reading needs none
     if value is None or isinstance(value, str | int | float | bool | dt.date | PurePath):
         return (type(value).__name__, value)
     if isinstance(value, list | tuple):
@@ -144,7 +144,7 @@ def _key(value):
         parts = tuple((_key(k), _key(v)) for k, v in value.items())
         return None if any(None in p for p in parts) else ("dict", tuple(sorted(parts,
                                                                                key=repr)))
-    if isinstance(value, pd.Series | pd.DataFrame | pd.Index):
+    if pd is not None and isinstance(value, pd.Series | pd.DataFrame | pd.Index):
         return None
     try:
         hash(value)
@@ -156,13 +156,15 @@ def _key(value):
 def _own_copy(answer):
     """A copy the caller may change without changing the remembered answer.
 
+    >>> import pandas as pd
     >>> frame = pd.DataFrame({"n": [1, 2]})
     >>> mine = _own_copy(frame)
     >>> mine.loc[0, "n"] = 99
     >>> int(frame.loc[0, "n"])
     1
     """
-    if isinstance(answer, pd.DataFrame | pd.Series):
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(answer, pd.DataFrame | pd.Series):
         return answer.copy(deep=True)
     if isinstance(answer, tuple):
         return tuple(_own_copy(v) for v in answer)
@@ -172,9 +174,10 @@ def _own_copy(answer):
 
 
 def _size(answer) -> int:
-    if isinstance(answer, pd.DataFrame):
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(answer, pd.DataFrame):
         return int(answer.memory_usage(index=True, deep=False).sum())
-    if isinstance(answer, pd.Series):
+    if pd is not None and isinstance(answer, pd.Series):
         return int(answer.memory_usage(index=True, deep=False))
     if isinstance(answer, tuple | list | set):
         return sum(_size(v) for v in answer) + sys.getsizeof(answer)
