@@ -29,19 +29,21 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
-from nbconvert import HTMLExporter
 
 from .. import store
 from ..params import AssessmentParams, load_params
 from ..pipeline import prepare_store
 from ..store import queries
 from . import provenance
-from .charts import FIGURE_LABEL
-from .markup import SYNTHETIC_LABEL
+from .markup import FIGURE_LABEL, SYNTHETIC_LABEL
 from .page import Document, decorate, decorate_document  # noqa: F401 - decorate: re-exported
 from .tables import TABLE_LABEL
+
+if TYPE_CHECKING:
+    from nbconvert import HTMLExporter
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -279,37 +281,12 @@ def render_document(params: AssessmentParams, chapters: list[tuple[str, nbformat
     return decorate_document(body, params, prov)
 
 
-class AppendixExporter(HTMLExporter):
-    """nbconvert's HTML exporter without its final pass over the page.
-
-    That pass parses and re-serialises the whole page (3 MB with its figures) with
-    BeautifulSoup only to give images without alt text a placeholder (every figure here has
-    its own alt text; :func:`~.page.decorate_document` still gives a placeholder to any image
-    without) and to make every output area a tab stop (which ``decorate_document`` removes:
-    a keyboard user should stop only on links and controls). It took a quarter of the time
-    of writing an appendix.
-    """
-
-    def from_notebook_node(self, nb, resources=None, **kw):
-        from nbconvert.exporters.templateexporter import TemplateExporter
-        from nbconvert.filters.highlight import Highlight2HTML
-        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-        # what HTMLExporter.from_notebook_node sets up before rendering the template
-        info = nb.metadata.get("language_info", {})
-        lexer = info.get("pygments_lexer", info.get("name", None))
-        resources = self._init_resources(resources)
-        self.register_filter("highlight_code", self.filters.get(
-            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
-        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-
-
 @functools.cache
 def html_exporter() -> HTMLExporter:
     """The appendix's exporter, made once a process: making one loads and compiles its
     templates (half a second), and a worker renders many appendices."""
+    from .exporter import AppendixExporter  # nbconvert: only where appendices are rendered
+
     return AppendixExporter(template_name="smp", extra_template_basedirs=[str(TEMPLATES_DIR)],
                         exclude_input=True, exclude_input_prompt=True,
                         exclude_output_prompt=True, embed_images=True)

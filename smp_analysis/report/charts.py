@@ -26,7 +26,7 @@ import seaborn as sns  # noqa: E402
 from afcharts.af_colours import get_af_colours  # noqa: E402
 
 from ..periods import ReportingPeriod  # noqa: E402
-from .markup import SYNTHETIC_LABEL, Block, escape, neutralise  # noqa: E402
+from .markup import FIGURE_LABEL, SYNTHETIC_LABEL, Block, escape, neutralise  # noqa: E402
 from .png import ROOM_SIDES, figure_png  # noqa: E402
 
 # Government Analysis Function colours (afcharts; analysisfunction.civilservice.gov.uk,
@@ -39,9 +39,6 @@ FALL_COLOUR = get_af_colours("duo")[0]  # dark blue #12436D
 SHADE_COLOUR = get_af_colours("sequential")[4]  # light blue #ADD1F1, for bands and periods
 FLAG_COLOUR = get_af_colours("categorical")[2]  # dark pink #801650, for flagged months
 
-
-# The caption's opening; the appendix build numbers it: '<figcaption id="figure-4-1">Figure 4.1:'
-FIGURE_LABEL = "<figcaption>Figure:"
 
 
 @dataclass(frozen=True, repr=False)

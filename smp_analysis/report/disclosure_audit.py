@@ -31,7 +31,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, sparse
 
 
 class InconsistentFigures(ValueError):
@@ -238,6 +237,8 @@ class Audit:
         variables, row_ids = self._components[target]
         if not row_ids:
             return self._floor(target) if sign == 1 else None
+        from scipy import optimize  # only when a table has suppressed cells to audit
+
         local, constraint, bounds = self._model(variables, row_ids)
         objective = np.zeros(len(variables))
         objective[local[target]] = sign
@@ -256,6 +257,8 @@ class Audit:
 
     def _model(self, variables: list[int], row_ids: list[int]):
         """The constraints of one component (built once)."""
+        from scipy import optimize, sparse
+
         key = variables[0]
         if key not in self._models:
             local = {j: i for i, j in enumerate(variables)}

@@ -31,6 +31,9 @@ import re
 from collections.abc import Iterable
 
 SYNTHETIC_LABEL = "Synthetic demonstration data"
+# A figure caption's opening; the appendix build numbers it: '<figcaption id="figure-4-1">Figure
+# 4.1:' (here, not in .charts, so the build need not import matplotlib to know it)
+FIGURE_LABEL = "<figcaption>Figure:"
 
 # Characters that change how surrounding text is displayed without being seen: bidi
 # embeddings, overrides and isolates (Unicode TR9), zero-width and invisible formatting
