@@ -337,3 +337,16 @@ def test_build_reports_one_line_per_chapter(built_appendix, demo_params, tmp_pat
     assert any("(2 of 2 chapters)" in line for line in done)
     assert any("running 2 chapters" in r.getMessage() for r in caplog.records)
     assert list(result.tables.iterdir()) == [] and result.workbook.stat().st_size > 0
+
+
+def test_smp_appendix_itself_imports_no_chart_page_or_solver_library():
+    """`smp appendix` builds in worker processes; the command's own process needs none of
+    matplotlib, seaborn, nbconvert or scipy (seconds of imports on a cold start)."""
+    code = ("import sys\n"
+            "import smp_analysis.cli_appendix\n"
+            "from smp_analysis.report import build, runs, provenance\n"
+            "print(sorted(m for m in ('matplotlib', 'seaborn', 'nbconvert', 'scipy')"
+            " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
