@@ -132,3 +132,37 @@ def test_the_page_has_tab_stops_only_on_controls_and_alt_text_on_every_image(dem
     assert set(stops) <= {"a", "button", "input", "select", "textarea", "summary", "details"}
     images = soup.find_all("img")
     assert images and all(i.get("alt") for i in images)
+
+
+def test_the_appendix_exporter_gives_the_page_nbconvert_s_exporter_gives(demo_params):
+    """The appendix's exporter skips nbconvert's final BeautifulSoup pass; after the page
+    decoration the page is the one nbconvert's own exporter gives (an nbconvert upgrade that
+    changes what that pass or its set-up does fails here)."""
+    import pandas as pd
+    from nbconvert import HTMLExporter
+
+    from smp_analysis.params import load_params
+    from smp_analysis.report import provenance
+    from smp_analysis.report.build import TEMPLATES_DIR, assemble, html_exporter
+    from smp_analysis.report.page import decorate_document
+
+    figure = nbformat.v4.new_output("display_data", data={
+        "text/html": '<figure class="smp-figure"><img src="data:image/png;base64,iVBORw0KGgo="'
+                     ' alt="A chart"/><figcaption>Figure: a chart</figcaption></figure>',
+        "text/plain": "figure"})
+    merged = assemble([("01_a.ipynb", _chapter(
+        nbformat.v4.new_markdown_cell("# Overview\n\nIntro with *emphasis* & <b>tags</b>."),
+        _code(_output(Prose("Some words.")), _output(_table("a table")), figure),
+        nbformat.v4.new_markdown_cell("## More\n\n- a\n- b")))])
+    params = load_params(demo_params, check_files=False)
+    inputs = pd.DataFrame(columns=["kind", "path", "sha256", "rows_read", "rows_loaded",
+                                   "rows_quarantined", "synthetic"])
+    prov = provenance.collect(params, inputs, project_dir=demo_params.parent, commit="abc")
+    stock = HTMLExporter(template_name="smp", extra_template_basedirs=[str(TEMPLATES_DIR)],
+                         exclude_input=True, exclude_input_prompt=True,
+                         exclude_output_prompt=True, embed_images=True)
+    ours, _ = html_exporter().from_notebook_node(merged)
+    theirs, _ = stock.from_notebook_node(merged)
+    assert ours != theirs  # the pass was skipped
+    assert decorate_document(ours, params, prov).html == \
+        decorate_document(theirs, params, prov).html

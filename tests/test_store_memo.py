@@ -134,3 +134,33 @@ def test_memory_is_bounded(demo_dir, tmp_path, remembering, monkeypatch):
     con.close()
     assert 0 < memo._held <= memo.MEMO_BYTES
     assert len(memo._answers) < 6
+
+
+class _Counting:
+    """A connection that counts the statements it is given."""
+
+    def __init__(self, con):
+        self.con, self.statements = con, 0
+
+    def execute(self, *args, **kwargs):
+        self.statements += 1
+        return self.con.execute(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def test_a_question_asked_again_is_answered_from_memory(demo_dir, tmp_path, remembering):
+    path, _ = _store(demo_dir, tmp_path)
+    con = _Counting(store.connect(path, read_only=True))
+    memo.note_store(con, path)
+    first = {name: question() for name, question in _questions(con).items()}
+    asked = con.statements
+    assert asked > 0
+    for name, question in _questions(con).items():
+        _same(question(), first[name])
+    assert con.statements == asked  # not one statement more
+    memo.forget()
+    queries.force_monthly(con)
+    assert con.statements > asked
+    con.con.close()

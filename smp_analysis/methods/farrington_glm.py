@@ -72,12 +72,18 @@ def _irls(X: np.ndarray, y: np.ndarray, prior_w: np.ndarray, offset: np.ndarray,
 
 
 def _solve(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve each system a[s] b = rhs[s]; a singular one by its pseudo-inverse (R's glm.fit
-    drops aliased columns; the pseudo-inverse gives the same fitted values)."""
+    """Solve each system a[s] b = rhs[s]; a singular one (alone) by its pseudo-inverse (R's
+    glm.fit drops aliased columns; the pseudo-inverse gives the same fitted values)."""
     try:
         return np.linalg.solve(a, rhs[..., None])[..., 0]
     except np.linalg.LinAlgError:
-        return np.einsum("spq,sq->sp", _inverse(a), rhs)
+        out = np.empty_like(rhs)
+        for s, (one, right) in enumerate(zip(a, rhs, strict=True)):
+            try:
+                out[s] = np.linalg.solve(one, right)
+            except np.linalg.LinAlgError:
+                out[s] = np.linalg.pinv(one) @ right
+        return out
 
 
 def _inverse(a: np.ndarray) -> np.ndarray:

@@ -288,8 +288,8 @@ def html_exporter() -> HTMLExporter:
     from .exporter import AppendixExporter  # nbconvert: only where appendices are rendered
 
     return AppendixExporter(template_name="smp", extra_template_basedirs=[str(TEMPLATES_DIR)],
-                        exclude_input=True, exclude_input_prompt=True,
-                        exclude_output_prompt=True, embed_images=True)
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
 
 
 @dataclass(frozen=True)

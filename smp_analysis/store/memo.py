@@ -2,22 +2,25 @@
 
 A county batch builds one appendix per district from one store, and every appendix asks the
 store the same force-wide questions (the force's monthly totals, its files and quarantine,
-which forces the comparison districts draw on, the category names...): about 3 s of a 20 s
-appendix. :func:`remembered` (the decorator on each :mod:`.queries` function) answers a
-question asked again, on the same store, from memory.
+which forces the comparison districts draw on, the category names...): up to 3 s of a 20 s
+appendix, timed query by query. :func:`remembered` (the decorator on those :mod:`.queries`
+functions) answers a question asked again, on the same store, from memory. A district's own
+rows (crime points, boundaries) and victim-level extracts are never remembered: no other
+appendix asks for them, and victims' rows stay no longer than their appendix needs them.
 
 - **Off unless turned on**: only the build's worker processes turn it on (:func:`enable`);
   an analyst's kernel always asks the store, so a re-run cell sees new data at once.
 - **Only read-only connections** opened by :func:`.connection.connect` are remembered: DuckDB
-  lets no process write a store while one reads it, so what it answered stays true for the
-  connection's life.
-- **Keyed by the store's identity and every argument**: the database file's path, size and
-  modification time (and its write-ahead log's, if any), taken when the connection opened.
-  A store rewritten since gives a new key, so an answer is never served for another store's
-  contents, and a district's answer only to a question about that district.
+  lets no process write a store while one reads it.
+- **Keyed by the store's identity and every argument**: the database file's path, device,
+  inode, size, modification and change times, the same of its write-ahead log (if any) and
+  of its folder of Parquet parts, taken when the connection opened. Every ingest, repair or
+  replacement of the store changes one of them, so an answer is not served for other
+  contents; a district's answer goes only to a question about that district.
 - **Each caller gets its own copy** (frames, lists, dicts, sets), so a caller that changes
   what it was given changes nothing another caller sees.
-- **Bounded**: least recently used answers are dropped beyond :data:`MEMO_BYTES`.
+- **Bounded**: least recently used answers are dropped beyond :data:`MEMO_BYTES` (text
+  counted with its characters).
 """
 
 from __future__ import annotations
@@ -26,17 +29,24 @@ import copy
 import datetime as dt
 import functools
 import sys
+import threading
 import weakref
 from collections import OrderedDict
 from pathlib import Path, PurePath
 
-# memory the remembered answers may hold in one process (a county's answers take about 20 MB)
+# memory the remembered answers may hold in one process (a county's take a few MB)
 MEMO_BYTES = 256 * 2**20
 
 _enabled = False
 _answers: OrderedDict = OrderedDict()  # key -> (answer, bytes)
 _held = 0
 _stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> identity
+_lock = threading.Lock()  # a worker started with several threads stays consistent
+
+
+def enabled() -> bool:
+    """Whether this process remembers answers."""
+    return _enabled
 
 
 def enable(on: bool = True) -> None:
@@ -50,36 +60,43 @@ def enable(on: bool = True) -> None:
 def forget() -> None:
     """Drop every remembered answer."""
     global _held
-    _answers.clear()
-    _held = 0
+    with _lock:
+        _answers.clear()
+        _held = 0
 
 
 def note_store(con, path: Path) -> None:
     """Record the identity of the store a read-only connection `con` has just opened."""
-    _stores[con] = store_identity(path)
+    identity = store_identity(path)
+    with _lock:
+        _stores[con] = identity
 
 
 def store_identity(path: Path) -> tuple:
-    """(resolved path, size, mtime) of the database file and of its write-ahead log if any.
+    """The identity of the store at `path`: its resolved path, and the device, inode, size,
+    modification and change times of the database file, its write-ahead log (if any) and its
+    folder of Parquet parts.
 
-    >>> import tempfile
+    >>> import os, tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     store = Path(folder) / "s.duckdb"
     ...     _ = store.write_bytes(b"one")
     ...     before = store_identity(store)
-    ...     _ = store.write_bytes(b"three")
-    ...     before == store_identity(store)
-    False
+    ...     same = before == store_identity(store)
+    ...     os.utime(store, ns=(1, 1))  # a copy keeping its times (cp -p) still changes ctime
+    ...     same, before == store_identity(store)
+    (True, False)
     """
-    path = Path(path).resolve()
-    identity: tuple = (str(path),)
-    for file in (path, path.with_name(path.name + ".wal")):
+    path = Path(path)
+    identity: tuple = (str(path.resolve()),)
+    for file in (path, path.with_name(path.name + ".wal"), path.with_suffix(".parts")):
         try:
             info = file.stat()
         except OSError:
             identity += (None,)
         else:
-            identity += ((info.st_size, info.st_mtime_ns),)
+            identity += ((info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns,
+                          info.st_ctime_ns),)
     return identity
 
 
@@ -90,16 +107,19 @@ def remembered(query):
     def wrapper(con, *args, **kwargs):
         if not _enabled:
             return query(con, *args, **kwargs)
-        store = _stores.get(con)
+        with _lock:
+            store = _stores.get(con)
         key = _key((store, query.__module__, query.__qualname__, args, kwargs))
         if store is None or key is None:
             return query(con, *args, **kwargs)
-        held = _answers.get(key)
+        with _lock:
+            held = _answers.get(key)
+            if held is not None:
+                _answers.move_to_end(key)
         if held is None:
             answer = query(con, *args, **kwargs)
             _keep(key, answer)
             return _own_copy(answer)
-        _answers.move_to_end(key)
         return _own_copy(held[0])
 
     return wrapper
@@ -110,11 +130,15 @@ def _keep(key, answer) -> None:
     size = _size(answer)
     if size > MEMO_BYTES:
         return
-    _answers[key] = (_own_copy(answer), size)
-    _held += size
-    while _held > MEMO_BYTES:
-        _, (_, dropped) = _answers.popitem(last=False)
-        _held -= dropped
+    kept = _own_copy(answer)
+    with _lock:
+        if key in _answers:  # another thread asked the same meanwhile
+            return
+        _answers[key] = (kept, size)
+        _held += size
+        while _held > MEMO_BYTES:
+            _, (_, dropped) = _answers.popitem(last=False)
+            _held -= dropped
 
 
 def _key(value):
@@ -176,9 +200,9 @@ def _own_copy(answer):
 def _size(answer) -> int:
     pd = sys.modules.get("pandas")
     if pd is not None and isinstance(answer, pd.DataFrame):
-        return int(answer.memory_usage(index=True, deep=False).sum())
+        return int(answer.memory_usage(index=True, deep=True).sum())
     if pd is not None and isinstance(answer, pd.Series):
-        return int(answer.memory_usage(index=True, deep=False))
+        return int(answer.memory_usage(index=True, deep=True))
     if isinstance(answer, tuple | list | set):
         return sum(_size(v) for v in answer) + sys.getsizeof(answer)
     if isinstance(answer, dict):

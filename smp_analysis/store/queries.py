@@ -1,9 +1,10 @@
 """Reading the store: the query functions topics call, filters pushed into SQL.
 
 Every function takes an open connection (read-only in topics) and returns a tidy DataFrame;
-month columns hold first-of-month timestamps. In the build's worker processes an answer is
-remembered for every later appendix asking the same store the same question
-(:mod:`.memo`).
+month columns hold first-of-month timestamps. In the build's worker processes the answers
+to the questions every district's appendix asks alike (``@remembered``) are remembered for
+every later appendix asking the same store the same question (:mod:`.memo`); a district's own
+rows (crime points, boundaries, areas) and victim-level extracts are not.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from .connection import has_table
 from .memo import remembered
 
 
-@remembered
 def incidents(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
               start: dt.date, end: dt.date, domestic_only: bool = True,
               crimes_only: bool = False) -> pd.DataFrame:
@@ -37,7 +37,6 @@ def incidents(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
     return frame
 
 
-@remembered
 def marac_referrals(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[str],
                     start: dt.date, end: dt.date) -> pd.DataFrame:
     frame = con.execute(
@@ -48,7 +47,6 @@ def marac_referrals(con: duckdb.DuckDBPyConnection, *, district_codes: Sequence[
     return frame
 
 
-@remembered
 def admissions_total(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd.Series:
     """Monthly hospital admissions for assault summed over areas (PeriodIndex), or empty."""
     if not has_table(con, "hospital_admissions"):
@@ -407,7 +405,6 @@ def indicator_failures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 # --------------------------------------------------------------------------- places (maps)
 
 
-@remembered
 def district_areas(con: duckdb.DuckDBPyConnection, district_code: str) -> pd.DataFrame:
     """The LSOAs of a district: ``lsoa_code, lsoa_name, ward_code, ward_name, population``
     (ward columns empty without a ward lookup; population from the Census 2011 table)."""
@@ -423,7 +420,6 @@ def district_areas(con: duckdb.DuckDBPyConnection, district_code: str) -> pd.Dat
         WHERE l.la_code = ? ORDER BY l.lsoa_code""", [district_code]).df()
 
 
-@remembered
 def crime_points(con: duckdb.DuckDBPyConnection, *, district_code: str, start: dt.date,
                  end: dt.date, crime_types: Sequence[str] | None = None) -> pd.DataFrame:
     """Located crimes in a district: ``month, crime_type, longitude, latitude, lsoa_code``
@@ -443,7 +439,6 @@ def crime_points(con: duckdb.DuckDBPyConnection, *, district_code: str, start: d
     return frame
 
 
-@remembered
 def boundaries(con: duckdb.DuckDBPyConnection, level: str, codes: Sequence[str] | None = None):
     """Stored boundaries of one level as a GeoDataFrame ``code, name, geometry`` (British
     National Grid), or None when none are stored."""
