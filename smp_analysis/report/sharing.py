@@ -6,7 +6,8 @@ its chapters inside it), :meth:`Assessment.open
 that opens the same params file on the same store, so a topic computed by one chapter is not
 computed again by another. A build in two workers hands the topic results of one block to
 the next (the key findings), so they are not computed again either. The key is the resolved params path, its
-modification time and SHA-256, and the store's path and modification time: an edited params
+modification time and SHA-256, and the store's identity (as the store's remembered answers
+are keyed, :func:`smp_analysis.store.memo.store_identity`): an edited params
 file or a rewritten store gives a new assessment. Outside it (an analyst's JupyterLab kernel)
 every call opens a new one, so re-running a cell after editing code recomputes.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from ..errors import ParamsError
 from ..params import load_params
+from ..store.memo import store_identity
 
 _SHARED: dict | None = None
 _ADOPTED: dict = {}
@@ -65,15 +67,16 @@ def shared(params_file: str | Path, open_assessment: Callable):
 
 
 def sharing_key(params_file: str | Path) -> tuple | None:
-    """(params path, mtime, SHA-256, store path, store mtime); None when a file is missing
-    or the params are invalid (then nothing is shared: the caller gets the usual message)."""
+    """(params path, mtime, SHA-256, the store's identity: see
+    :func:`smp_analysis.store.memo.store_identity`); None when a file is missing or the
+    params are invalid (then nothing is shared: the caller gets the usual message)."""
     path = Path(params_file).resolve()
     try:
         raw = path.read_bytes()
         stat = path.stat()
-        store_path = Path(load_params(path, check_files=False).data.store).resolve()
-        store_stat = store_path.stat()
+        store_path = Path(load_params(path, check_files=False).data.store)
+        store_path.stat()
     except (OSError, ParamsError):
         return None
-    return (str(path), stat.st_mtime_ns, hashlib.sha256(raw).hexdigest(), str(store_path),
-            store_stat.st_mtime_ns)
+    return (str(path), stat.st_mtime_ns, hashlib.sha256(raw).hexdigest(),
+            store_identity(store_path))

@@ -87,16 +87,15 @@ def store_identity(path: Path) -> tuple:
     ...     same, before == store_identity(store)
     (True, False)
     """
+    from .connection import stat_key  # what says the ingest's files are untouched, too
+
     path = Path(path)
     identity: tuple = (str(path.resolve()),)
     for file in (path, path.with_name(path.name + ".wal"), path.with_suffix(".parts")):
         try:
-            info = file.stat()
+            identity += (stat_key(file.stat()),)
         except OSError:
             identity += (None,)
-        else:
-            identity += ((info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns,
-                          info.st_ctime_ns),)
     return identity
 
 
@@ -109,8 +108,8 @@ def remembered(query):
             return query(con, *args, **kwargs)
         with _lock:
             store = _stores.get(con)
-        key = _key((store, query.__module__, query.__qualname__, args, kwargs))
-        if store is None or key is None:
+        key = None if store is None else _key((store, query.__module__, query.__qualname__, args, kwargs))
+        if key is None:
             return query(con, *args, **kwargs)
         with _lock:
             held = _answers.get(key)
