@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from smp_analysis.methods import near_repeat
 from smp_analysis.methods.concentration import (
     gini,
     lorenz_curve,
@@ -94,11 +95,15 @@ def test_every_cell_matches_a_brute_force_pair_count():
     assert result.attrs["pairs"] == len(events) * (len(events) - 1) / 2
 
 
+@pytest.mark.parametrize("table", [True, False], ids=["time-table", "time-search"])
 @pytest.mark.parametrize("permutations", [1, 7, 120])
-def test_permutations_are_the_seeded_generators_one_by_one(permutations):
+def test_permutations_are_the_seeded_generators_one_by_one(permutations, table, monkeypatch):
     # the reference: each permutation drawn in turn from default_rng(seed) and every pair of
     # events counted (no spatial index); the Knox test (which counts many permutations at once
-    # from the pairs its tree finds) must agree exactly
+    # from the pairs its tree finds, the pairs' time bands from a table of the few distinct
+    # times or, with many, by searching the bands) must agree exactly
+    if not table:
+        monkeypatch.setattr(near_repeat, "TABLE_TIMES", 0)
     rng = np.random.default_rng(permutations)
     events = _near_repeats(rng, parents=25, children=2)
     d_bands, t_bands = [(0, 0), (0, 150), (150, 400)], [(0, 0), (0, 7), (7, 30)]

@@ -76,7 +76,8 @@ def test_remembered_answers_are_the_store_s_answers(demo_dir, tmp_path, remember
         for name, question in _questions(con).items():
             _same(question(), asked[name])
         con.close()
-    assert len(memo._answers) == len(asked)
+    # one answer a question (besides the view's list of parts, kept once a store)
+    assert sum("smp_analysis.store.queries" in repr(key) for key in memo._answers) == len(asked)
     # a district's answer is not another district's: each is kept under its own arguments
     assert not asked["first"].equals(asked["second"])
 

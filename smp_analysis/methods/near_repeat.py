@@ -166,17 +166,18 @@ def knox_test(events: pd.DataFrame, *, distance_bands: Sequence, time_bands: Seq
     first, second, d_index = pairs[keep, 0], pairs[keep, 1], d_index[keep]
 
     cells = n_d * n_t
+    time_bands = _time_band_of_pairs(t, t_bands, first, second)
 
-    def cell_counts(times: np.ndarray) -> np.ndarray:
-        """Pairs in each (distance, time) cell for each row of `times` (one ordering of the
+    def cell_counts(orders: np.ndarray) -> np.ndarray:
+        """Pairs in each (distance, time) cell for each row of `orders` (one ordering of the
         times over the events a row)."""
-        k = band_index(np.abs(times[:, first] - times[:, second]), t_bands)
+        k = time_bands(orders)
         used = k >= 0
-        rows = np.broadcast_to(np.arange(len(times))[:, None], k.shape)
+        rows = np.broadcast_to(np.arange(len(orders))[:, None], k.shape)
         return np.bincount((rows * cells + d_index * n_t + k)[used],
-                           minlength=len(times) * cells).reshape(len(times), cells)
+                           minlength=len(orders) * cells).reshape(len(orders), cells)
 
-    observed = cell_counts(t[None, :])[0]
+    observed = cell_counts(np.arange(n)[None, :])[0]
     rng = np.random.default_rng(seed)
     total = np.zeros(cells)
     at_least = np.zeros(cells)
@@ -187,7 +188,7 @@ def knox_test(events: pd.DataFrame, *, distance_bands: Sequence, time_bands: Seq
     while left:
         size = min(batch, left)
         order = np.stack([rng.permutation(n) for _ in range(size)])
-        permuted = cell_counts(t[order])
+        permuted = cell_counts(order)
         total += permuted.sum(axis=0)
         at_least += (permuted >= observed).sum(axis=0)
         left -= size
@@ -214,6 +215,39 @@ def knox_test(events: pd.DataFrame, *, distance_bands: Sequence, time_bands: Seq
     })
     rows.attrs.update(events=n, pairs=all_pairs, permutations=int(permutations))
     return rows
+
+
+TABLE_TIMES = 512  # distinct event times up to which pairs' time bands come from a table
+
+
+def _time_band_of_pairs(t: np.ndarray, bands: list[Band], first: np.ndarray,
+                        second: np.ndarray):
+    """A function giving, for rows of event orderings (``orders[r, i]``: whose time event `i`
+    gets), the time band of each pair (`first`, `second`).
+
+    Police.uk times are months, so the events have few distinct times: the band of every
+    pair of distinct times is looked up in a small table instead of searching the bands for
+    each pair difference of each permutation (the same bands, several times faster).
+
+    >>> f = _time_band_of_pairs(np.array([0.0, 31.0, 59.0]), [(0, 0), (15, 45)],
+    ...                         np.array([0, 0, 1]), np.array([1, 2, 2]))
+    >>> f(np.array([[0, 1, 2], [1, 0, 2]])).tolist()  # times 0, 31, 59 days; 31, 0, 59
+    [[1, -1, 1], [1, 1, -1]]
+    """
+    values, codes = np.unique(t, return_inverse=True)
+    if len(values) > TABLE_TIMES:  # many distinct times: the table would outgrow the pairs
+        def by_search(orders: np.ndarray) -> np.ndarray:
+            times = t[orders]
+            return band_index(np.abs(times[:, first] - times[:, second]), bands)
+        return by_search
+    size = len(values)
+    table = band_index(np.abs(values[:, None] - values[None, :]).ravel(), bands)
+    codes = codes.astype(np.int32)
+
+    def by_table(orders: np.ndarray) -> np.ndarray:
+        permuted = codes[orders]
+        return table[permuted[:, first] * size + permuted[:, second]]
+    return by_table
 
 
 @cache

@@ -188,8 +188,10 @@ def ingest_police_uk(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]
         raise
     if any(o.status in ("loaded", "replaced", "repaired", "superseded") for o in outcomes) or (
             lost or trim or run.replacements):
-        # stored data-quality findings describe the old contents (see quality.refresh)
+        # stored data-quality findings and the index describe the old contents (see
+        # quality.refresh)
         con.execute("DROP TABLE IF EXISTS anomalies")
+        con.execute("DROP TABLE IF EXISTS crime_index")
     con.execute("COMMIT")
     for part in replaced:
         part.unlink(missing_ok=True)

@@ -16,6 +16,8 @@ stale and is recomputed.
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 import pandas as pd
 
@@ -26,7 +28,7 @@ from ..methods.quality import (
     share_anomalies,
     volume_anomalies,
 )
-from . import queries
+from . import crime_index, queries
 from .connection import has_table
 
 QUALITY_MEMORY_LIMIT = "512MB"
@@ -88,16 +90,13 @@ def coverage(con: duckdb.DuckDBPyConnection, found: pd.DataFrame | None = None,
 def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Recompute the anomalies and the coverage and keep them in the store (tables
     ``anomalies`` and ``coverage``), so chapters read them instead of recomputing; call after
-    every ingest that changed the store."""
-    # DuckDB's aggregates spill to disk beyond this, so the memory the findings take stays
-    # bounded however many rows the store holds (grouping 29 M Crime IDs would take GBs)
-    con.execute(f"SET memory_limit = '{QUALITY_MEMORY_LIMIT}'")
-    try:
-        monthly = queries.force_monthly(con)  # one scan of the rows for both
+    every ingest that changed the store. The store's index of its rows
+    (:mod:`.crime_index`) is rebuilt first, and the findings' monthly totals come from it."""
+    with _bounded_memory(con):
+        crime_index.build(con)  # one scan of the rows, for the index and the findings
+        monthly = queries.force_monthly(con)
         found = anomalies(con, monthly)
         covered = coverage(con, found, monthly)
-    finally:
-        con.execute("RESET memory_limit")  # the store's connections never set another
     for name, frame in (("coverage", covered), ("anomalies", found)):
         con.register("found_frame", frame)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM found_frame")
@@ -105,11 +104,26 @@ def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return found
 
 
+@contextlib.contextmanager
+def _bounded_memory(con: duckdb.DuckDBPyConnection):
+    # DuckDB's aggregates spill to disk beyond this, so the memory the findings take stays
+    # bounded however many rows the store holds (grouping 29 M Crime IDs would take GBs)
+    con.execute(f"SET memory_limit = '{QUALITY_MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        con.execute("RESET memory_limit")  # the store's connections never set another
+
+
 def current(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The anomalies of the store as it is: the stored ones when no ingest changed the store
     since they were computed (the ingest drops them whenever it changes anything), otherwise
-    computed and kept now (:func:`refresh`)."""
+    computed and kept now (:func:`refresh`). A store whose index of rows is missing (made
+    by an earlier version) or out of step gets it rebuilt."""
     if has_table(con, "anomalies") and has_table(con, "coverage"):
+        if not crime_index.ready(con):
+            with _bounded_memory(con):
+                crime_index.build(con)
         return stored_anomalies(con)
     return refresh(con)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from . import crime_index
 from .connection import has_table
 from .memo import remembered
 
@@ -107,21 +108,25 @@ def monthly_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.da
     :func:`unplaced_counts`).
     """
     area, join = _area_column(level)
-    where = ["c.month BETWEEN ? AND ?"]
+    place: list[str] = []  # conditions on the lookup, for the rows and for the parts to read
     args: list = [start, end]
     if area_codes is not None:
-        where.append(f"{area} IN (SELECT unnest(?))")
+        place.append(f"{area} IN (SELECT unnest(?))")
         args.append(list(area_codes))
     if police_force is not None:
-        where.append("l.police_force = ?")
+        place.append("l.police_force = ?")
         args.append(police_force)
+    source = crime_index.crimes_in(
+        con, " AND ".join(["i.month BETWEEN ? AND ?", *place]), args,
+        join=f"JOIN lsoa_lookup l ON l.lsoa_code = i.lsoa_code {join}")
+    where = ["c.month BETWEEN ? AND ?", *place]
     if crime_types is not None:
         where.append("k.harmonised_type IN (SELECT unnest(?))")
         args.append(list(crime_types))
     sql = f"""
         SELECT {area} AS area_code, c.month, k.harmonised_type AS crime_type,
                count(*)::BIGINT AS count
-        FROM crimes c
+        FROM {source} c
         JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
         {join}
         JOIN crime_categories k ON k.police_uk_type = c.crime_type
@@ -135,7 +140,8 @@ def monthly_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.da
 @remembered
 def data_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
     """First and last month with any stored police.uk row."""
-    first, last = con.execute("SELECT min(month), max(month) FROM crimes").fetchone()
+    first, last = crime_index.data_span(con) if crime_index.ready(con) else con.execute(
+        "SELECT min(month), max(month) FROM crimes").fetchone()
     if first is None:
         raise ValueError("the store holds no police.uk rows; run `smp ingest police-uk` first")
     return first, last
@@ -145,6 +151,8 @@ def data_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
 def unplaced_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
                     falls_within: str | None = None) -> pd.DataFrame:
     """Rows in the period that no area can claim: ``reason, count``."""
+    if crime_index.ready(con):
+        return crime_index.unplaced_counts(con, start, end, falls_within)
     args: list = [start, end]
     extra = ""
     if falls_within is not None:
@@ -186,7 +194,7 @@ def population(con: duckdb.DuckDBPyConnection, *, area_codes: Sequence[str], yea
 @remembered
 def force_monthly(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per force (Falls within) and month: crimes, ASB, all rows, rows with no LSOA."""
-    frame = con.execute("""
+    frame = crime_index.force_monthly(con) if crime_index.ready(con) else con.execute("""
         SELECT falls_within AS force, month,
                count(*) FILTER (WHERE crime_type <> 'Anti-social behaviour')::BIGINT AS crimes,
                count(*) FILTER (WHERE crime_type = 'Anti-social behaviour')::BIGINT AS asb,
@@ -226,11 +234,12 @@ def repeated_crime_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 @remembered
 def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Quarantined rows by file and reason: ``path, force, month, reason, rows``."""
-    frame = con.execute("""
+    forces = ("SELECT file_id, any_value(falls_within) AS force FROM "
+              f"{'crime_index' if crime_index.ready(con) else 'crimes'} GROUP BY file_id")
+    frame = con.execute(f"""
         SELECT s.path, f.force, q.reason, count(DISTINCT q.line)::BIGINT AS rows
         FROM quarantine q JOIN source_files s USING (file_id)
-        LEFT JOIN (SELECT file_id, any_value(falls_within) AS force FROM crimes
-                   GROUP BY file_id) f USING (file_id)
+        LEFT JOIN ({forces}) f USING (file_id)
         GROUP BY ALL ORDER BY ALL""").df()
     names = frame["path"].map(lambda p: Path(p).name)
     parts = names.str.extract(r"^(?P<month>\d{4}-\d{2})-(?P<force>.+)-street\.csv$")
@@ -266,9 +275,10 @@ def _slug(name: str) -> str:
 @remembered
 def police_uk_files(con: duckdb.DuckDBPyConnection, forces: Sequence[str]) -> set[int]:
     """File ids of the police.uk files whose rows belong to `forces`."""
-    ids = {i for (i,) in con.execute(
-        "SELECT DISTINCT file_id FROM crimes WHERE falls_within IN (SELECT unnest(?))",
-        [list(forces)]).fetchall()}
+    ids = crime_index.force_files(con, forces) if crime_index.ready(con) else {
+        i for (i,) in con.execute(
+            "SELECT DISTINCT file_id FROM crimes WHERE falls_within IN (SELECT unnest(?))",
+            [list(forces)]).fetchall()}
     slugs = {_slug(f) for f in forces}
     for file_id, path in con.execute("SELECT file_id, path FROM source_files WHERE kind = "
                                      "'police_uk' AND (rows_loaded = 0 OR rows_loaded IS NULL)"
@@ -302,6 +312,8 @@ def area_forces(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd
     ``force, rows``, most rows first."""
     if not has_table(con, "lsoa_lookup"):
         return pd.DataFrame({"force": pd.Series(dtype=str), "rows": pd.Series(dtype="int64")})
+    if crime_index.ready(con):
+        return crime_index.area_forces(con, area_codes)
     return con.execute("""
         SELECT c.falls_within AS force, count(*)::BIGINT AS rows
         FROM crimes c JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
@@ -315,11 +327,13 @@ def force_label(con: duckdb.DuckDBPyConnection, police_force: str) -> str | None
     to `police_force` (e.g. "Kent" -> "Kent Police"), or None when there are none."""
     if not has_table(con, "lsoa_lookup"):
         return None
+    if crime_index.ready(con):
+        return crime_index.force_label(con, police_force)
     row = con.execute("""
         SELECT c.falls_within, count(*) AS n
         FROM crimes c JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
         WHERE l.police_force = ? AND c.falls_within IS NOT NULL
-        GROUP BY ALL ORDER BY n DESC LIMIT 1""", [police_force]).fetchone()
+        GROUP BY ALL ORDER BY n DESC, c.falls_within LIMIT 1""", [police_force]).fetchone()
     return None if row is None else row[0]
 
 
@@ -327,6 +341,8 @@ def force_label(con: duckdb.DuckDBPyConnection, police_force: str) -> str | None
 def force_local_authorities(con: duckdb.DuckDBPyConnection, force: str) -> pd.DataFrame:
     """Local authorities where a force's rows fall: ``area_code, area_name, lookup_force, rows,
     share`` (share of that authority's located rows that are this force's)."""
+    if crime_index.ready(con):
+        return crime_index.force_local_authorities(con, force)
     return con.execute("""
         WITH located AS (
             SELECT l.la_code, any_value(l.la_name) AS la_name,
@@ -355,11 +371,12 @@ def lookup_districts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def category_names(con: duckdb.DuckDBPyConnection, forces: Sequence[str] | None = None
                    ) -> pd.DataFrame:
     """The police.uk crime-type names as published, per month: ``month, crime_type, rows``."""
-    where, args = "", []
+    where, args, source = "", [], "crimes"
     if forces is not None:
         where, args = "WHERE falls_within IN (SELECT unnest(?))", [list(forces)]
+        source = crime_index.crimes_in(con, "i.falls_within IN (SELECT unnest(?))", args)
     frame = con.execute(f"""
-        SELECT month, crime_type, count(*)::BIGINT AS rows FROM crimes {where}
+        SELECT month, crime_type, count(*)::BIGINT AS rows FROM {source} {where}
         GROUP BY ALL ORDER BY ALL""", args).df()
     frame["month"] = pd.to_datetime(frame["month"])
     return frame
@@ -427,12 +444,14 @@ def crime_points(con: duckdb.DuckDBPyConnection, *, district_code: str, start: d
     where = ["l.la_code = ?", "c.month BETWEEN ? AND ?", "c.longitude IS NOT NULL",
              "c.latitude IS NOT NULL"]
     args: list = [district_code, start, end]
+    source = crime_index.crimes_in(con, "l.la_code = ? AND i.month BETWEEN ? AND ?", args,
+                                   join="JOIN lsoa_lookup l ON l.lsoa_code = i.lsoa_code")
     if crime_types is not None:
         where.append("k.harmonised_type IN (SELECT unnest(?))")
         args.append(list(crime_types))
     frame = con.execute(f"""
         SELECT c.month, k.harmonised_type AS crime_type, c.longitude, c.latitude, c.lsoa_code
-        FROM crimes c JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+        FROM {source} c JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
         JOIN crime_categories k ON k.police_uk_type = c.crime_type
         WHERE {' AND '.join(where)} ORDER BY c.month, c.file_id, c.line""", args).df()
     frame["month"] = pd.to_datetime(frame["month"])
