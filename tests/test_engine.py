@@ -211,3 +211,30 @@ def test_nbformat_is_imported_without_the_slow_iri_parsers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=False)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_after_an_appendix_survivors_are_frozen_and_freed_once_they_die(monkeypatch):
+    """A batch worker freezes what survives an appendix (later chapters' collections skip
+    it) and collects everything again every UNFREEZE_EVERY appendices: a frozen cycle that
+    has become garbage is freed then, not leaked."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    monkeypatch.setattr(worker, "_appendices", 0)
+    monkeypatch.setattr(worker, "UNFREEZE_EVERY", 3)
+    survivor = Node()
+    survivor.itself = survivor  # a cycle: only the collector frees it
+    alive = weakref.ref(survivor)
+    try:
+        worker.settle_heap()
+        assert gc.get_freeze_count() > 0
+        del survivor
+        worker.settle_heap()
+        assert alive() is not None  # frozen: not looked at
+        worker.settle_heap()
+        assert alive() is None
+    finally:
+        gc.unfreeze()

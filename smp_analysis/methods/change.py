@@ -239,8 +239,8 @@ def fit_dispersion(history: pd.Series) -> DispersionFit:
 def fit_dispersions(history: pd.DataFrame) -> dict:
     """:func:`fit_dispersion` of every column of `history` (monthly series side by side, e.g.
     the areas of a district): ``{column: DispersionFit}``, with ``None`` for a column too short
-    for an estimate. The same numbers as one call a column, with the index checked and each
-    design matrix built once.
+    for an estimate. The same numbers as one call a column, with the index checked once and
+    the columns with the same months fitted together (:func:`_poisson_fitted_many`).
 
     >>> months = pd.period_range("2019-01", periods=36, freq="M")
     >>> flat = [100 + [10, -20, 10][i // 12] for i in range(36)]
@@ -255,33 +255,43 @@ def fit_dispersions(history: pd.DataFrame) -> dict:
     numeric = all(pd.api.types.is_numeric_dtype(t) for t in history.dtypes)
     frame = history if numeric else history.apply(pd.to_numeric, errors="coerce")
     values = frame.to_numpy(dtype=float)[order]
-    designs: dict = {}
-    fits = {}
+    groups: dict = {}  # months -> (design or None, [(column, counts)])
     for j, column in enumerate(history.columns):
         months, y = _present_values(index, values[:, j])
-        try:
-            fits[column] = _fit_values(months, y, designs)
-        except TooLittleHistory:
-            fits[column] = None
+        key = months.asi8.tobytes()
+        if key not in groups:
+            try:
+                groups[key] = (_design(months), [])
+            except TooLittleHistory:
+                groups[key] = (None, [])
+        groups[key][1].append((column, y))
+    fits = dict.fromkeys(history.columns)
+    for built, members in groups.values():
+        if built is not None:
+            fits.update(zip((c for c, _ in members),
+                            _fits(np.column_stack([y for _, y in members]), *built),
+                            strict=True))
     return fits
 
 
-def _fit_values(months: pd.PeriodIndex, y: np.ndarray, designs: dict | None = None
-                ) -> DispersionFit:
-    """The fit of counts `y` of sorted `months` (`designs`: a cache of design matrices)."""
-    key = months.asi8.tobytes()
-    if designs is None or key not in designs:
-        built = _design(months)
-        if designs is not None:
-            designs[key] = built
-    else:
-        built = designs[key]
-    design, seasonal = built
+def _fit_values(months: pd.PeriodIndex, y: np.ndarray) -> DispersionFit:
+    """The fit of counts `y` of sorted `months`."""
+    return _fits(y[:, None], *_design(months))[0]
+
+
+def _fits(counts: np.ndarray, design: np.ndarray, seasonal: bool) -> list[DispersionFit]:
+    """The fit of each column of `counts` (months x series) on `design`."""
     n, p = design.shape
-    if y.sum() == 0:
-        return DispersionFit(1.0, 0.0, n, n - p, seasonal)
-    pearson = _pearson_dispersion(y, design)
-    return DispersionFit(max(1.0, pearson), pearson, n, n - p, seasonal)
+    fits = [DispersionFit(1.0, 0.0, n, n - p, seasonal)] * counts.shape[1]
+    some = np.flatnonzero(counts.sum(axis=0) > 0)
+    if len(some):
+        y = counts[:, some]
+        mu = _poisson_fitted_many(y, design)
+        terms = np.where(mu > 1e-10, (y - mu) ** 2 / np.maximum(mu, 1e-10), 0.0)
+        for j, pearson in zip(some, terms.sum(axis=0) / (n - p), strict=True):
+            fits[j] = DispersionFit(max(1.0, float(pearson)), float(pearson), n, n - p,
+                                    seasonal)
+    return fits
 
 
 def _design(months: pd.PeriodIndex) -> tuple[np.ndarray, bool]:
@@ -306,29 +316,54 @@ def _poisson_fitted(y: np.ndarray, design: np.ndarray, *, maxit: int = 50,
                     epsilon: float = 1e-10) -> np.ndarray:
     """Fitted means of a Poisson log-linear model by iteratively reweighted least squares,
     started and stopped as R's ``glm.fit`` (mu = y + 0.1; relative change in deviance)."""
-    mu = y + 0.1
+    return _poisson_fitted_many(y[:, None], design, maxit=maxit, epsilon=epsilon)[:, 0]
+
+
+def _poisson_fitted_many(counts: np.ndarray, design: np.ndarray, *, maxit: int = 50,
+                         epsilon: float = 1e-10) -> np.ndarray:
+    """:func:`_poisson_fitted` of each column of `counts` (months x series) on one design,
+    fitted together: each series iterates until its own deviance settles, as alone would, and
+    the weighted least squares of every series still iterating are solved at once
+    (:func:`_least_squares`)."""
+    mu = counts + 0.1
     eta = np.log(mu)
-    deviance_old = np.inf
+    deviance_old = np.full(counts.shape[1], np.inf)
+    going = np.arange(counts.shape[1])
     for _ in range(maxit):
-        root_w = np.sqrt(mu)
-        z = eta + (y - mu) / mu
-        beta = np.linalg.lstsq(design * root_w[:, None], z * root_w, rcond=None)[0]
+        y, m = counts[:, going].T, mu[:, going].T  # series x months
+        root_w = np.sqrt(m)
+        z = eta[:, going].T + (y - m) / m
+        beta = _least_squares(design[None, :, :] * root_w[:, :, None], z * root_w)
         # a calendar month with no offences in any year sends its coefficient to -inf; its
         # fitted values go to 0 with the data and add nothing to X^2, which is what we want
-        eta = np.maximum(design @ beta, -30.0)
-        mu = np.exp(eta)
+        e = np.maximum(np.einsum("np,sp->sn", design, beta), -30.0)
+        m = np.exp(e)
         with np.errstate(divide="ignore", invalid="ignore"):
-            deviance = 2 * np.sum(np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))
-        if abs(deviance - deviance_old) / (abs(deviance) + 0.1) < epsilon:
+            deviance = 2 * np.sum(np.where(y > 0, y * np.log(y / m), 0.0) - (y - m), axis=1)
+        eta[:, going], mu[:, going] = e.T, m.T
+        settled = np.abs(deviance - deviance_old[going]) / (np.abs(deviance) + 0.1) < epsilon
+        deviance_old[going] = deviance
+        going = going[~settled]
+        if not len(going):
             break
-        deviance_old = deviance
     return mu
 
 
-def _pearson_dispersion(y: np.ndarray, design: np.ndarray) -> float:
-    mu = _poisson_fitted(y, design)
-    terms = np.where(mu > 1e-10, (y - mu) ** 2 / np.maximum(mu, 1e-10), 0.0)
-    return float(terms.sum() / (len(y) - design.shape[1]))
+def _least_squares(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Least-squares solutions x of a[s] x = b[s] for each s, by the singular value
+    decomposition, as ``numpy.linalg.lstsq(a[s], b[s], rcond=None)`` gives them: singular
+    values at most eps x max(n, p) x the largest count as zero, so a rank-deficient system
+    gets the minimum-norm solution.
+
+    >>> a = np.array([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 1.0], [2.0, 2.0]]])
+    >>> b = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 2.0]])
+    >>> np.round(_least_squares(a, b), 12).tolist()  # the second: rank 1, minimum norm
+    [[1.0, 2.0], [0.5, 0.5]]
+    """
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    kept = s > np.finfo(float).eps * max(a.shape[1:]) * s[:, :1]
+    inverse = np.divide(1.0, s, out=np.zeros_like(s), where=kept)
+    return np.einsum("spq,sp->sq", vt, inverse * np.einsum("snp,sn->sp", u, b))
 
 
 def estimate_dispersion(history: pd.Series) -> float:

@@ -166,16 +166,15 @@ def knox_test(events: pd.DataFrame, *, distance_bands: Sequence, time_bands: Seq
     first, second, d_index = pairs[keep, 0], pairs[keep, 1], d_index[keep]
 
     cells = n_d * n_t
-    time_bands = _time_band_of_pairs(t, t_bands, first, second)
+    cell_of_pairs = _cell_of_pairs(t, t_bands, first, second, d_index, n_d)
 
     def cell_counts(orders: np.ndarray) -> np.ndarray:
         """Pairs in each (distance, time) cell for each row of `orders` (one ordering of the
         times over the events a row)."""
-        k = time_bands(orders)
-        used = k >= 0
-        rows = np.broadcast_to(np.arange(len(orders))[:, None], k.shape)
-        return np.bincount((rows * cells + d_index * n_t + k)[used],
-                           minlength=len(orders) * cells).reshape(len(orders), cells)
+        cell = cell_of_pairs(orders)  # `cells` for a pair in no time band
+        offset = (np.arange(len(orders)) * (cells + 1))[:, None]
+        return np.bincount((cell + offset).ravel(), minlength=len(orders) * (cells + 1)
+                           ).reshape(len(orders), cells + 1)[:, :cells]
 
     observed = cell_counts(np.arange(n)[None, :])[0]
     rng = np.random.default_rng(seed)
@@ -220,33 +219,45 @@ def knox_test(events: pd.DataFrame, *, distance_bands: Sequence, time_bands: Seq
 TABLE_TIMES = 512  # distinct event times up to which pairs' time bands come from a table
 
 
-def _time_band_of_pairs(t: np.ndarray, bands: list[Band], first: np.ndarray,
-                        second: np.ndarray):
+def _cell_of_pairs(t: np.ndarray, bands: list[Band], first: np.ndarray, second: np.ndarray,
+                   d_index: np.ndarray, n_d: int):
     """A function giving, for rows of event orderings (``orders[r, i]``: whose time event `i`
-    gets), the time band of each pair (`first`, `second`).
+    gets), the cell of each pair (`first`, `second`): ``distance band x len(bands) + time
+    band`` (`d_index`: the pairs' distance bands, of `n_d`), or the number of cells
+    (``n_d x len(bands)``) when the pair's time difference is in no band.
 
-    Police.uk times are months, so the events have few distinct times: the band of every
-    pair of distinct times is looked up in a small table instead of searching the bands for
-    each pair difference of each permutation (the same bands, several times faster).
+    Police.uk times are months, so the events have few distinct times: the cell of every
+    distance band and pair of distinct times is looked up in a small table instead of
+    searching the bands for each pair difference of each permutation (the same cells, several
+    times faster).
 
-    >>> f = _time_band_of_pairs(np.array([0.0, 31.0, 59.0]), [(0, 0), (15, 45)],
-    ...                         np.array([0, 0, 1]), np.array([1, 2, 2]))
+    >>> f = _cell_of_pairs(np.array([0.0, 31.0, 59.0]), [(0, 0), (15, 45)],
+    ...                    np.array([0, 0, 1]), np.array([1, 2, 2]), np.array([0, 1, 1]), 3)
     >>> f(np.array([[0, 1, 2], [1, 0, 2]])).tolist()  # times 0, 31, 59 days; 31, 0, 59
-    [[1, -1, 1], [1, 1, -1]]
+    [[1, 6, 3], [1, 3, 6]]
     """
+    n_t = len(bands)
+    cells = n_d * n_t
     values, codes = np.unique(t, return_inverse=True)
     if len(values) > TABLE_TIMES:  # many distinct times: the table would outgrow the pairs
         def by_search(orders: np.ndarray) -> np.ndarray:
             times = t[orders]
-            return band_index(np.abs(times[:, first] - times[:, second]), bands)
+            k = band_index(np.abs(times[:, first] - times[:, second]), bands)
+            return np.where(k >= 0, d_index * n_t + k, cells)
         return by_search
     size = len(values)
-    table = band_index(np.abs(values[:, None] - values[None, :]).ravel(), bands)
-    codes = codes.astype(np.int32)
+    k = band_index(np.abs(values[:, None] - values[None, :]).ravel(), bands)
+    d = np.arange(n_d)[:, None]
+    table = np.where(k >= 0, d * n_t + k, cells).ravel()  # by distance band, then time pair
+    base = d_index * (size * size)
+    codes = codes.astype(np.int64)
 
     def by_table(orders: np.ndarray) -> np.ndarray:
         permuted = codes[orders]
-        return table[permuted[:, first] * size + permuted[:, second]]
+        where = permuted[:, first] * size
+        where += permuted[:, second]
+        where += base
+        return table[where]
     return by_table
 
 
