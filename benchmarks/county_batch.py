@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="a running dask.distributed scheduler (default: a LocalCluster)")
+                        help="a running dask.distributed scheduler (default: local worker processes)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="county-"))
     out = args.out or folder / "reports"
@@ -88,7 +88,7 @@ def main() -> None:
     print(f"baseline: one appendix alone {alone:.1f} s in two worker processes, the default "
           f"on 2+ cores ({single}); {singles[1]:.1f} s in one")
     print(f"batch of {len(files)} with {args.workers} worker(s) "
-          f"{'on ' + args.scheduler if args.scheduler else 'on a LocalCluster'}: {batch:.1f} s")
+          f"{'on ' + args.scheduler if args.scheduler else 'in local worker processes'}: {batch:.1f} s")
     print(f"ratio batch / one appendix: {batch / alone:.2f}x   (goal <= 5x; "
           f"{batch / (alone * len(files)):.2f} of building them one after the other); "
           f"{batch / singles[1]:.2f}x one appendix built in one worker process")

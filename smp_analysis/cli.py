@@ -268,9 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                           default=None, help="also print an A4 PDF with Chromium; "
                           "'if-available' skips it, with a message, when no Chromium is found")
     appendix.add_argument("--workers", default=max(1, (os.cpu_count() or 2) // 2), type=int,
-                          metavar="N", help="parallel appendix builds (dask) when several "
-                          "params files are given (default: half the CPU cores, here "
-                          "%(default)s)")
+                          metavar="N", help="appendices built at once, each in its own "
+                          "worker process, when several params files are given (default: half "
+                          "the CPU cores, here %(default)s)")
     appendix.add_argument("--store-only", action="store_true",
                           help="bring the store up to date and stop (what notebooks read)")
     appendix.add_argument("--all-districts", action="store_true",

@@ -17,9 +17,8 @@ from test_batch import _params
 
 from smp_analysis.cli import main
 from smp_analysis.report import build, worker
-from smp_analysis.report.batch import _client
 from smp_analysis.report.build import build_appendices
-from smp_analysis.report.worker import DASK_PROFILER, stop_dask_profiler
+from smp_analysis.report.worker import DASK_PROFILER
 from smp_analysis.store import memo
 
 pytestmark = pytest.mark.slow
@@ -122,7 +121,8 @@ def test_all_districts_builds_one_appendix_per_district(demo_dir, one_chapter, t
             RUN_TIME.sub("T", (out / outcome.html.name).read_text())
 
 
-def test_a_failed_appendix_in_a_dask_batch_is_one_line(demo_dir, one_chapter, tmp_path, capfd):
+def test_a_failed_appendix_in_a_two_worker_batch_is_one_line(demo_dir, one_chapter, tmp_path,
+                                                             capfd):
     good = _params(demo_dir, tmp_path, "late", ["2014-04", "2014-05", "2014-06"])
     bad = _params(demo_dir, tmp_path, "bad", [], focus_area={"code": "E07999999",
                                                              "name": "Nowhere"})
@@ -145,7 +145,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_batch_on_a_running_dask_scheduler(demo_dir, one_chapter, tmp_path):
+def test_a_batch_on_a_running_dask_scheduler(demo_dir, one_chapter, tmp_path, capfd):
     """A scheduler and two workers started as separate processes, as on a cluster."""
     from dask.distributed import Client
 
@@ -186,6 +186,23 @@ def test_a_batch_on_a_running_dask_scheduler(demo_dir, one_chapter, tmp_path):
             # workers started with dask's default profiler have it stopped by their first build
             assert all(profiled.values()) and not any(profiling[w] for w, built in ran.items() if built), profiling
             assert not _engine_shell_here()  # nothing ran in this process
+            # a chapter failing in a dask worker: one line, no worker's traceback
+            failing = tmp_path / "failing"
+            failing.mkdir()
+            nb = nbformat.read(one_chapter / "01_overview.ipynb", as_version=4)
+            nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('no such thing')"))
+            nbformat.write(nb, failing / "01_overview.ipynb")
+            capfd.readouterr()
+            with pytest.MonkeyPatch.context() as patch:
+                real = build.build_appendices
+                patch.setattr(build, "build_appendices", lambda files, **kw: real(
+                    files, notebooks_dir=failing, **kw))
+                code = main(["appendix", "--params", str(files[0]), "--scheduler", address,
+                             "--out", str(tmp_path / "failed")])
+            err = capfd.readouterr().err
+            assert code == 1 and "Traceback" not in err and "distributed" not in err, err
+            problem = [line for line in err.splitlines() if line.startswith("smp: ")]
+            assert len(problem) == 1 and "no such thing" in problem[0], err
         finally:
             for process in started:
                 process.terminate()
@@ -207,16 +224,34 @@ def _profiler_check():
     return running
 
 
-def test_a_local_cluster_runs_without_dask_s_profiler():
-    """The workers of a batch's own cluster never sample their stacks (a quarter of an
-    appendix's time on a build's deep stacks)."""
-    with _client(None, 1) as client:
-        callbacks = client.run(lambda dask_worker: sorted(dask_worker.periodic_callbacks))
-        assert callbacks and not any(set(DASK_PROFILER) & set(names)
-                                     for names in callbacks.values()), callbacks
-        assert client.run(_profiler_check()) == {w: False for w in client.run(lambda: 1)}
-        # so a build's own check finds nothing to stop
-        assert client.submit(stop_dask_profiler, pure=False).result() is False
+def test_a_local_batch_runs_in_reused_worker_processes_and_survives_one_dying(
+        demo_dir, one_chapter, tmp_path):
+    """`workers` local processes (no dask scheduler), each building one appendix at a time;
+    one killed between batches fails no more than its own appendix, and the next batch
+    builds everything."""
+    import signal
+    from concurrent.futures import BrokenExecutor
+
+    files = [_params(demo_dir, tmp_path, name, months) for name, months in
+             (("a", ["2014-01"]), ("b", ["2014-02"]), ("c", ["2014-03"]))]
+    first = build_appendices(files, out_dir=tmp_path / "out", notebooks_dir=one_chapter,
+                             workers=2)
+    assert _built(first) == ["built"] * 3, [o.error for o in first]
+    assert {0, 1} <= set(worker._pools)  # both lanes built
+    pid = worker.submit(os.getpid, lane=1).result()
+    assert pid != worker.submit(os.getpid, lane=0).result() != os.getpid()
+    os.kill(pid, signal.SIGKILL)
+    try:
+        second = build_appendices(files, out_dir=tmp_path / "again",
+                                  notebooks_dir=one_chapter, workers=2, force=True)
+    except BrokenExecutor as exc:  # pragma: no cover - the failure this test is for
+        pytest.fail(f"a dead worker stopped the batch: {exc}")
+    assert _built(second).count("built") >= 2
+    assert all("stopped" in o.error for o in second if not o.ok), [o.error for o in second]
+    third = build_appendices(files, out_dir=tmp_path / "again", notebooks_dir=one_chapter,
+                             workers=2)
+    assert "FAILED" not in _built(third)
+    assert worker.submit(os.getpid, lane=1).result() != pid  # a new process
 
 
 def _engine_shell_here() -> bool:

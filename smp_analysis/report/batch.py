@@ -9,11 +9,12 @@
 3. fingerprints each store once and skips every appendix whose manifest says it was built from
    the same params, inputs and code (:mod:`.manifest`; ``force=True`` rebuilds);
 4. builds the others in worker processes that keep the library imported and one IPython shell
-   from one appendix to the next (:mod:`.worker`): the reused local worker process
-   (`workers` <= 1 or one appendix to build), a dask.distributed LocalCluster of `workers`
-   processes, or the workers of a running dask scheduler (`scheduler`, e.g.
-   ``tcp://10.0.0.5:8786``; its workers must see the same paths: a shared filesystem). Every
-   worker reads the stores read-only, so any number can share one.
+   from one appendix to the next (:mod:`.worker`): `workers` reused local worker processes,
+   each taking the next appendix as it finishes one (no scheduler: on two cores a dask
+   LocalCluster's scheduler, nannies and event loops took about a fifth of the time), or the
+   workers of a running dask scheduler (`scheduler`, e.g. ``tcp://10.0.0.5:8786``; its
+   workers must see the same paths: a shared filesystem). Every worker reads the stores
+   read-only, so any number can share one.
 
 One failing appendix never stops the others; each is one line in the outcome table (the
 worker returns the reason instead of raising, so no worker traceback reaches the log). A
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import warnings
 from pathlib import Path
 
 from ..errors import InputError
@@ -51,7 +51,7 @@ def build_batch(params_files: list[str | Path], *, out_dir: str | Path, notebook
     valid = _validate(files, outcomes)
     with contextlib.ExitStack() as stack:
         # connect first: an unreachable scheduler is one message before any work is done
-        client = stack.enter_context(_client(scheduler, workers)) if scheduler else None
+        client = stack.enter_context(_client(scheduler)) if scheduler else None
         if prepare:
             _prepare(files, valid, outcomes, progress)
         try:
@@ -75,10 +75,9 @@ def build_batch(params_files: list[str | Path], *, out_dir: str | Path, notebook
         if todo:
             commit = provenance.git_commit(PROJECT_DIR)  # once, not once an appendix
             tasks = {i: (files[i], out_dir, notebooks_dir, todo[i], commit) for i in todo}
-            if client is None and workers > 1 and len(todo) > 1:
-                client = stack.enter_context(_client(None, min(workers, len(todo))))
-            run = _run_dask if client is not None else _run_local
-            for i, (ok, value) in run(client, tasks, progress):
+            results = (_run_dask(client, tasks, progress) if client is not None else
+                       _run_lanes(tasks, workers, progress))
+            for i, (ok, value) in results:
                 params = valid[i]
                 outcomes[i] = AppendixOutcome(files[i], params.assessment,
                                               **({"result": value} if ok else {"error": value}))
@@ -133,15 +132,28 @@ def _bar(total: int, progress: bool):
     return tqdm(total=total, desc="appendices", unit="appendix", disable=not progress)
 
 
-def _run_local(_client, tasks: dict, progress: bool):
-    """One appendix after another in the reused worker process."""
-    from concurrent.futures import as_completed
+def _run_lanes(tasks: dict, workers: int, progress: bool):
+    """The appendices in `workers` reused local worker processes (:func:`.worker.pool` lanes
+    0, 1, ...), each building one at a time and taking the next as it finishes. A worker
+    that dies (killed, out of memory) fails its appendix, and the next one sent to its lane
+    starts a new process."""
+    from concurrent.futures import FIRST_COMPLETED, wait
 
-    futures = {worker.submit(worker.build_task, *args): i for i, args in tasks.items()}
-    with _bar(len(futures), progress) as bar:
-        for future in as_completed(futures):
-            bar.update(1)
-            yield futures[future], _result(future)
+    waiting = list(tasks.items())[::-1]  # the next is last
+    free = list(range(max(1, min(workers, len(tasks)))))
+    running: dict = {}  # future -> (task, lane)
+    with _bar(len(tasks), progress) as bar:
+        while waiting or running:
+            while free and waiting:
+                lane, (i, args) = free.pop(0), waiting.pop()
+                running[worker.submit(worker.build_task, *args, lane=lane)] = (i, lane)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f][1]):
+                i, lane = running.pop(future)
+                free.append(lane)
+                bar.update(1)
+                yield i, _result(future)
+            free.sort()
 
 
 def _run_dask(client, tasks: dict, progress: bool):
@@ -167,39 +179,24 @@ QUIET = ("distributed", "tornado", "asyncio", "bokeh")
 
 
 @contextlib.contextmanager
-def _client(scheduler: str | None, workers: int):
-    """A dask client: of the running scheduler at `scheduler`, or of a LocalCluster of
-    `workers` single-threaded processes. Distributed's own log lines (a worker's task error,
-    an unresponsive event loop on a loaded machine) are kept off the terminal: a failed
-    appendix is reported once, in the outcome table."""
-    import dask
-    from dask.distributed import Client, LocalCluster
+def _client(scheduler: str):
+    """A dask client of the running scheduler at `scheduler`. Distributed's own log lines (a
+    worker's task error, an unresponsive event loop on a loaded machine) are kept off the
+    terminal: a failed appendix is reported once, in the outcome table."""
+    from dask.distributed import Client
 
     levels = {name: logging.getLogger(name).level for name in QUIET}
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
-        if scheduler is not None:
-            try:
-                client = Client(scheduler, timeout="30s")
-            except (OSError, TimeoutError) as exc:
-                raise RuntimeError(f"cannot reach the dask scheduler at {scheduler} ({exc}); "
-                                   "start it (`dask scheduler`) and its workers (`dask worker "
-                                   f"{scheduler}`), or leave out --scheduler") from None
-            with client:
-                yield client
-        else:
-            # the scheduler's health endpoint falls back to a free port when 8787 is taken
-            # (another cluster): nothing the user needs to know
-            warnings.filterwarnings("ignore", message="Port 8787 is already in use",
-                                    category=UserWarning)
-            # no statistical profiler in the workers (for a dashboard no one sees; it costs a
-            # quarter of each appendix's time)
-            with dask.config.set({"distributed.worker.profile.enabled": False}), \
-                    LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                 dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
-                    Client(cluster) as client:
-                yield client
+        try:
+            client = Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError) as exc:
+            raise RuntimeError(f"cannot reach the dask scheduler at {scheduler} ({exc}); "
+                               "start it (`dask scheduler`) and its workers (`dask worker "
+                               f"{scheduler}`), or leave out --scheduler") from None
+        with client:
+            yield client
     finally:
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)

@@ -122,9 +122,11 @@ def stop_dask_profiler() -> bool:
 
     A dask worker samples the stack of its task thread every 10 ms (for its dashboard): on a
     build's deep stacks (papermill, IPython, matplotlib) that cost a quarter of an appendix's
-    time. A local cluster is started without it (:func:`.batch._client`); the workers of a
-    running scheduler are stopped here, as they may have been started with the default.
+    time. The workers of a running scheduler are stopped here, as they may have been started
+    with the default; a local worker process (no dask) imports nothing.
     """
+    if "distributed" not in sys.modules:  # not a dask worker
+        return False
     try:
         from distributed import get_worker
 
