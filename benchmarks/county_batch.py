@@ -2,11 +2,11 @@
 
 Writes one params file per district (from params/2023-24.yaml: same data and store, the
 district as focus area, its own assessment id), builds them all with `build_appendices` (local
-worker processes, or the workers of a running dask scheduler), and prints the outcome table. Goals: 13 of 13 built, and the batch at most 5x the time
-of one appendix (issue 12). Baseline measured in the same run: one appendix (Maidstone) built
-alone with `build_appendix` from cold (new worker processes, as `smp appendix` runs it), the
-store already up to date: in two worker processes (the default on two or more cores, the
-ratio's baseline) and in one.
+worker processes, or the workers of a running dask scheduler), and prints the outcome table.
+Goals: 13 of 13 built, and the batch at most 5x the time of one appendix (issue 12). Baseline
+measured in the same run: one appendix (Maidstone) built alone with `build_appendix` from cold
+(new worker processes, as `smp appendix` runs it), the store already up to date: in two worker
+processes (the default on two or more cores, the ratio's baseline) and in one.
 
 Run: .venv/bin/python benchmarks/county_batch.py [--workers N] [--out DIR] [--scheduler ADDRESS]
 """

@@ -136,18 +136,23 @@ def spread(files: list[Path], count: int | None) -> list[Path]:
     return [files[int(i * step + 0.5)] for i in range(count)]
 
 
-def extrapolate(done: list[float], took: float, total: int, workers: int) -> float:
+def extrapolate(done: list[float], took: float, total: int, workers: int, *,
+                attempted: int | None = None) -> float:
     """The time of all `total` appendices from the finishing times `done` (seconds from the
-    start) of a sample built in `took` seconds: the first `workers` carry the start-up, the
-    rest give the pace of the workers together.
+    start) of the built ones of a sample of `attempted` (default: as many as built) that took
+    `took` seconds: the first `workers` carry the start-up, the rest give the pace of the
+    workers together.
 
     >>> extrapolate([10.0, 11.0, 15.0, 16.0, 20.0], 21.0, 9, 2)
     33.0
+    >>> extrapolate([10.0, 11.0], 12.0, 9, 2)  # too few to tell the pace: in proportion
+    54.0
     """
-    if len(done) >= total or len(done) <= workers:
-        return took * total / max(1, len(done))
+    attempted = len(done) if attempted is None else attempted
+    if attempted >= total or len(done) <= workers:
+        return took * total / max(1, attempted)
     pace = (done[-1] - done[workers - 1]) / (len(done) - workers)
-    return took + pace * (total - len(done))
+    return took + pace * (total - attempted)
 
 
 def fmt(seconds: float) -> str:
@@ -223,11 +228,12 @@ def run(args: argparse.Namespace, data: Path, work: Path) -> None:
         # when each appendix was finished (its page is written last but one, before the
         # manifest): the first ones carry the workers' start-up, the rest the steady pace
         done = sorted(o.html.stat().st_mtime - start for o in outcomes if o.ok)
-        t_build_all = extrapolate(done, t_build, len(params_files), args.workers)
+        t_build_all = extrapolate(done, t_build, len(params_files), args.workers,
+                                  attempted=len(chosen))
         print(f"appendices: {built} of {len(chosen)} built in {fmt(t_build)} "
               f"({t_build / len(chosen):.1f} s each, {args.workers} workers)", flush=True)
-        if len(chosen) < len(params_files):
-            w = args.workers
+        w = args.workers
+        if len(chosen) < len(params_files) and len(done) > w:
             print(f"  first {w} finished after {done[w - 1]:.1f} s (start-up included), then "
                   f"one every {(done[-1] - done[w - 1]) / (len(done) - w):.2f} s; all "
                   f"{len(params_files)} extrapolated: {fmt(t_build_all)}", flush=True)

@@ -147,7 +147,7 @@ def test_expected_chapter_finds_the_demo_recording_step(soup):
 
 
 def test_batch_builds_several_appendices_in_parallel(demo_params, built_appendix, tmp_path):
-    """Two assessments from one store, built by two dask worker processes."""
+    """Two assessments from one store, built by two worker processes."""
     from smp_analysis.report.build import build_appendices
 
     second = tmp_path / "2016-17.yaml"

@@ -134,26 +134,45 @@ def _bar(total: int, progress: bool):
 
 def _run_lanes(tasks: dict, workers: int, progress: bool):
     """The appendices in `workers` reused local worker processes (:func:`.worker.pool` lanes
-    0, 1, ...), each building one at a time and taking the next as it finishes. A worker
-    that dies (killed, out of memory) fails its appendix, and the next one sent to its lane
-    starts a new process."""
+    0, 1, ...), each building one at a time and taking the next as it finishes. The lanes are
+    started (or renewed, when the package changed) once, and keep their code to the end of
+    the batch. A worker that dies (killed, out of memory) fails its appendix, and the next one
+    sent to its lane starts a new process. Lanes beyond the two every build uses are stopped
+    afterwards."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     waiting = list(tasks.items())[::-1]  # the next is last
     free = list(range(max(1, min(workers, len(tasks)))))
+    for lane in free:
+        worker.pool(lane)
     running: dict = {}  # future -> (task, lane)
-    with _bar(len(tasks), progress) as bar:
-        while waiting or running:
-            while free and waiting:
-                lane, (i, args) = free.pop(0), waiting.pop()
-                running[worker.submit(worker.build_task, *args, lane=lane)] = (i, lane)
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: running[f][1]):
-                i, lane = running.pop(future)
-                free.append(lane)
-                bar.update(1)
-                yield i, _result(future)
-            free.sort()
+    try:
+        with _bar(len(tasks), progress) as bar:
+            while waiting or running:
+                while free and waiting:
+                    lane, (i, args) = free.pop(0), waiting.pop()
+                    try:
+                        future = worker.submit(worker.build_task, *args, lane=lane,
+                                               pinned=True)
+                    except Exception as exc:  # noqa: BLE001 - no process for it: its outcome
+                        free.append(lane)
+                        bar.update(1)
+                        yield i, (False, f"no worker process could be started for it: "
+                                         f"{_reason(exc)}")
+                        continue
+                    running[future] = (i, lane)
+                if not running:
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: running[f][1]):
+                    i, lane = running.pop(future)
+                    free.append(lane)
+                    bar.update(1)
+                    yield i, _result(future)
+                free.sort()
+    finally:
+        for lane in range(2, workers):
+            worker.release(lane)
 
 
 def _run_dask(client, tasks: dict, progress: bool):

@@ -198,14 +198,16 @@ def _init_worker(queue) -> None:
     logger.propagate = False
 
 
-def pool(lane: int = 0) -> ProcessPoolExecutor:
+def pool(lane: int = 0, *, pinned: bool = False) -> ProcessPoolExecutor:
     """The reused worker process of `lane` (0: every build; 1: the second of a build in two
-    workers), started on first use; new ones when the package's source changed since they
-    were started (they would run the old code)."""
+    workers; more in a batch), started on first use; new ones when the package's source
+    changed since they were started (they would run the old code), unless `pinned` (a batch
+    under way keeps its processes: one whose code differs from the batch's fails its
+    appendices with that reason, see :func:`build_task`)."""
     global _pool_source, _queue, _listener
     from .manifest import source_digest
 
-    source = source_digest()
+    source = _pool_source if pinned and _pool_source is not None else source_digest()
     with _lock:
         if _pools and _pool_source != source:
             shutdown()
@@ -219,6 +221,15 @@ def pool(lane: int = 0) -> ProcessPoolExecutor:
                                                initializer=_init_worker, initargs=(_queue,))
             _pool_source = source
         return _pools[lane]
+
+
+def release(lane: int) -> None:
+    """Stop the worker process of `lane`, if it runs (a batch's lanes beyond the two every
+    build uses, once the batch is done)."""
+    with _lock:
+        executor = _pools.pop(lane, None)
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def shutdown() -> None:
@@ -253,16 +264,17 @@ def _main_not_imported():
         main.__dict__.update(saved)
 
 
-def submit(function, *args, lane: int = 0, **kwargs) -> Future:
+def submit(function, *args, lane: int = 0, pinned: bool = False, **kwargs) -> Future:
     """`function(*args, **kwargs)` in the reused worker process of `lane`, with this
     process's environment variables (they may have changed since the worker started). A
-    worker that died since its last task (killed, out of memory) is replaced."""
+    worker that died since its last task (killed, out of memory) is replaced. `pinned`: see
+    :func:`pool`."""
     try:
-        return submit_to(pool(lane), function, *args, **kwargs)
+        return submit_to(pool(lane, pinned=pinned), function, *args, **kwargs)
     except BrokenProcessPool:
         with _lock:
             _pools.pop(lane).shutdown(wait=False, cancel_futures=True)
-        return submit_to(pool(lane), function, *args, **kwargs)
+        return submit_to(pool(lane, pinned=pinned), function, *args, **kwargs)
 
 
 def submit_to(executor: ProcessPoolExecutor, function, *args, **kwargs) -> Future:

@@ -138,7 +138,9 @@ def _create_crimes_view(con: duckdb.DuckDBPyConnection, *, strict: bool = True) 
 def _crimes_source(con: duckdb.DuckDBPyConnection) -> str:
     """:func:`_parts_source` of a read-only connection: in a build's workers, checked once per
     store (a store's identity changes with every part written, replaced or removed), not
-    once per connection (2,600 parts nationally: a fifth of a second each time)."""
+    once per connection (2,600 parts nationally: a fifth of a second each time). A part
+    damaged in place afterwards (truncated by hand) is then not named here: DuckDB's own error
+    names the file when a chapter reads it."""
     return _parts_source(con, strict=True)
 
 

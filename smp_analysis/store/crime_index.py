@@ -18,11 +18,12 @@ nationally, 1 in 13 of the rows. It
   is the one the full scan gives; only parts holding none of the rows asked for are skipped.
 
 It is built with the data-quality findings (:func:`.quality.refresh`, one scan of the rows,
-which the findings' monthly totals then reuse) after every ingest that changed the store; the
-ingest drops it whenever it drops the findings. Before it is used, :func:`ready` checks it
-against the file register: the same files, each with its ``rows_loaded``. An index out of
-step with the parts (left by anything else that changed them) is ignored, and every question
-scans every part, as it would without one.
+which the findings' monthly totals then reuse) after every ingest that changed the police.uk
+rows, which drops it. Before it is used, :func:`ready` checks it against the file register:
+the same files, each with its ``rows_loaded``. An index out of step with the parts (left by
+anything else that changed them, or missing in a store made by an earlier version until the
+next ingest or prepare that can write the store) is ignored, and every question scans every
+part, as it would without one.
 """
 
 from __future__ import annotations

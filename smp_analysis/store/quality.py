@@ -91,9 +91,11 @@ def refresh(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Recompute the anomalies and the coverage and keep them in the store (tables
     ``anomalies`` and ``coverage``), so chapters read them instead of recomputing; call after
     every ingest that changed the store. The store's index of its rows
-    (:mod:`.crime_index`) is rebuilt first, and the findings' monthly totals come from it."""
+    (:mod:`.crime_index`) is rebuilt first unless it still describes the rows (a victim
+    extract's load drops the findings only), and the findings' monthly totals come from it."""
     with _bounded_memory(con):
-        crime_index.build(con)  # one scan of the rows, for the index and the findings
+        if not crime_index.ready(con):
+            crime_index.build(con)  # one scan of the rows, for the index and the findings
         monthly = queries.force_monthly(con)
         found = anomalies(con, monthly)
         covered = coverage(con, found, monthly)
@@ -119,7 +121,8 @@ def current(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The anomalies of the store as it is: the stored ones when no ingest changed the store
     since they were computed (the ingest drops them whenever it changes anything), otherwise
     computed and kept now (:func:`refresh`). A store whose index of rows is missing (made
-    by an earlier version) or out of step gets it rebuilt."""
+    by an earlier version) or out of step gets it rebuilt here, i.e. by the next ingest or
+    prepare that can write the store (until then its questions scan every part)."""
     if has_table(con, "anomalies") and has_table(con, "coverage"):
         if not crime_index.ready(con):
             with _bounded_memory(con):

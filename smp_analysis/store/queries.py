@@ -234,7 +234,8 @@ def repeated_crime_ids(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 @remembered
 def quarantine_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Quarantined rows by file and reason: ``path, force, month, reason, rows``."""
-    forces = ("SELECT file_id, any_value(falls_within) AS force FROM "
+    # a file's force: the first "Falls within" of its rows (one, in a police.uk file)
+    forces = ("SELECT file_id, min(falls_within) AS force FROM "
               f"{'crime_index' if crime_index.ready(con) else 'crimes'} GROUP BY file_id")
     frame = con.execute(f"""
         SELECT s.path, f.force, q.reason, count(DISTINCT q.line)::BIGINT AS rows
