@@ -102,21 +102,6 @@ def data_span(con: duckdb.DuckDBPyConnection):
     return con.execute("SELECT min(month), max(month) FROM crime_index").fetchone()
 
 
-def unplaced_counts(con: duckdb.DuckDBPyConnection, start, end,
-                    falls_within: str | None) -> pd.DataFrame:
-    args: list = [start, end]
-    extra = ""
-    if falls_within is not None:
-        extra = "AND c.falls_within = ?"
-        args.append(falls_within)
-    return con.execute(f"""
-        SELECT CASE WHEN c.lsoa_code IS NULL THEN 'no LSOA (No Location)'
-                    ELSE 'LSOA not in lookup' END AS reason, sum(c.rows)::BIGINT AS count
-        FROM crime_index c LEFT JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
-        WHERE c.month BETWEEN ? AND ? AND l.lsoa_code IS NULL {extra}
-        GROUP BY ALL ORDER BY ALL""", args).df()
-
-
 def area_forces(con: duckdb.DuckDBPyConnection, area_codes: Sequence[str]) -> pd.DataFrame:
     return con.execute("""
         SELECT c.falls_within AS force, sum(c.rows)::BIGINT AS rows

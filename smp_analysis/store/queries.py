@@ -151,8 +151,9 @@ def data_span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date]:
 def unplaced_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.date,
                     falls_within: str | None = None) -> pd.DataFrame:
     """Rows in the period that no area can claim: ``reason, count``."""
-    if crime_index.ready(con):
-        return crime_index.unplaced_counts(con, start, end, falls_within)
+    # the index's rows are counts of rows (crime_index), the view's single rows
+    rows, count = (("crime_index", "sum(c.rows)") if crime_index.ready(con) else
+                   ("crimes", "count(*)"))
     args: list = [start, end]
     extra = ""
     if falls_within is not None:
@@ -160,8 +161,8 @@ def unplaced_counts(con: duckdb.DuckDBPyConnection, *, start: dt.date, end: dt.d
         args.append(falls_within)
     return con.execute(f"""
         SELECT CASE WHEN c.lsoa_code IS NULL THEN 'no LSOA (No Location)'
-                    ELSE 'LSOA not in lookup' END AS reason, count(*)::BIGINT AS count
-        FROM crimes c LEFT JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
+                    ELSE 'LSOA not in lookup' END AS reason, {count}::BIGINT AS count
+        FROM {rows} c LEFT JOIN lsoa_lookup l ON l.lsoa_code = c.lsoa_code
         WHERE c.month BETWEEN ? AND ? AND l.lsoa_code IS NULL {extra}
         GROUP BY ALL ORDER BY ALL""", args).df()
 
