@@ -155,10 +155,15 @@ def _parts_source(con: duckdb.DuckDBPyConnection, *, strict: bool) -> str:
             f"the store {database_path(con)} is damaged: {count} police.uk file(s) have lost "
             f"their stored rows (e.g. {path[0]}: {problem}); run `smp store repair --store "
             f"{database_path(con)}` (or `smp ingest police-uk`), which re-reads the files")
+    return parts_relation(con, [i for i in ids if i not in broken])
+
+
+def parts_relation(con: duckdb.DuckDBPyConnection, ids) -> str:
+    """SQL reading the parts of the police.uk files `ids` (the empty table of the rows'
+    columns when there are none)."""
     folder = parts_dir(con)
-    parts = [str(folder / f"{int(i)}.parquet") for i in ids if i not in broken]
-    return (f"read_parquet([{', '.join(_sql_string(p) for p in parts)}])" if parts
-            else "crimes_schema")
+    parts = ", ".join(_sql_string(str(folder / f"{int(i)}.parquet")) for i in ids)
+    return f"read_parquet([{parts}])" if parts else "crimes_schema"
 
 
 def _sql_string(text: str) -> str:

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from .connection import _sql_string, has_table, parts_dir
+from .connection import CRIME_COLUMNS, has_table, parts_relation
 from .memo import remembered
 
 ASB = "Anti-social behaviour"
@@ -74,16 +74,10 @@ def crimes_in(con: duckdb.DuckDBPyConnection, condition: str, args: Sequence = (
     they are), so that leaving out the parts without such rows changes no answer."""
     if not ready(con):
         return "crimes"
-    from .connection import CRIME_COLUMNS
-
     ids = [i for (i,) in con.execute(
         f"SELECT DISTINCT i.file_id FROM crime_index i {join} WHERE {condition} ORDER BY 1",
         list(args)).fetchall()]
-    if not ids:
-        return f"(SELECT {CRIME_COLUMNS} FROM crimes_schema)"
-    folder = parts_dir(con)
-    parts = ", ".join(_sql_string(str(folder / f"{i}.parquet")) for i in ids)
-    return f"(SELECT {CRIME_COLUMNS} FROM read_parquet([{parts}]))"
+    return f"(SELECT {CRIME_COLUMNS} FROM {parts_relation(con, ids)})"
 
 
 # --------------------------------------------------------------------------- answers from it
