@@ -24,7 +24,7 @@ from .cli_help import (  # noqa: F401 - the exit codes are part of the CLI's int
     EXIT_INTERRUPTED,
     EXIT_OK,
     _HelpFormatter,
-    _version,
+    _Version,
 )
 from .cli_store import (
     _ingest,
@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smp", description=__doc__,
                                      formatter_class=_HelpFormatter,
                                      epilog=EXAMPLES + "\n" + EXIT_CODES)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str, examples: str = "", **kwargs):
