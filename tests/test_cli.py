@@ -37,6 +37,19 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"smp {metadata.version('smp-analysis')}"
 
 
+def test_the_version_is_looked_up_only_when_asked_for(monkeypatch, capsys):
+    """Reading the package metadata costs every command 40 ms; only --version needs it."""
+    from smp_analysis import cli_help
+
+    asked = []
+    monkeypatch.setattr(cli_help, "_version", lambda: asked.append(1) or "9.9")
+    cli.build_parser().parse_args(["check-params", "p.yaml"])
+    assert asked == []
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert asked == [1] and capsys.readouterr().out == "smp 9.9\n"
+
+
 def test_every_option_of_every_command_has_help_and_shows_its_default():
     for parser in _subcommands(cli.build_parser()):
         for action in parser._actions:
