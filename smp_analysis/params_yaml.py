@@ -6,12 +6,15 @@ both are params problems the user must see with the key and the line.
 
 from __future__ import annotations
 
+import copy
+import io
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import ParamsError, Problem
+from .remembered import by_content
 
 # libyaml's parser when PyYAML was built with it (the same documents, nodes and line marks,
 # about ten times faster than the pure-Python one: params are read by every chapter)
@@ -20,9 +23,21 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def _read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
     """The YAML document and the line of every key; duplicate keys and impossible dates are
-    problems (YAML would keep the last duplicate silently and raise on 2023-02-30)."""
+    problems (YAML would keep the last duplicate silently and raise on 2023-02-30). The same
+    bytes are parsed once a process (every chapter of an appendix loads its params); each
+    caller gets its own copy of the document."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParamsError(Problem(str(path), f"cannot be read: {exc.strerror or exc}")) from None
+    document, lines = _parsed(path, data)
+    return copy.deepcopy(document), dict(lines)
+
+
+@by_content
+def _parsed(path: Path, data: bytes) -> tuple[Any, dict[tuple, int]]:
+    try:  # decoded as reading the file as text does (UTF-8, universal newlines)
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()
         loader = _LOADER(text)
         node = loader.get_single_node()
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -30,8 +45,6 @@ def _read_yaml(path: Path) -> tuple[Any, dict[tuple, int]]:
         raise ParamsError(
             Problem(str(path), f"not valid YAML: {exc}", None if line is None else line + 1)
         ) from None
-    except OSError as exc:
-        raise ParamsError(Problem(str(path), f"cannot be read: {exc.strerror or exc}")) from None
     problems: list[Problem] = []
     lines: dict[tuple, int] = {}
     if node is not None:

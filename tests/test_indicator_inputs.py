@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -236,6 +237,45 @@ def test_unknown_indicator_in_targets_names_file_and_key(tmp_path):
     message = str(err.value)
     assert "p.yaml" in message and "targets[1].indicator" in message
     assert "'syringes'" in message and "assault" in message
+
+
+def test_params_are_read_once_a_version_and_again_after_an_edit(tmp_path, monkeypatch):
+    """Every chapter loads the params: the params and indicator files are parsed once while
+    their bytes are unchanged, and an edit to either is seen by the next load."""
+    from smp_analysis import params_yaml
+    from smp_analysis.sources import indicators as indicator_source
+
+    reads = {"indicators": 0, "yaml": 0}
+
+    def counted(name, read):
+        def wrapper(*args, **kwargs):
+            reads[name] += 1
+            return read(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(indicator_source, "_read_table",
+                        counted("indicators", indicator_source._read_table))
+    monkeypatch.setattr(params_yaml, "_LOADER", counted("yaml", params_yaml._LOADER))
+    text = TARGETS.replace("indicator: needles", "indicator: syringes")
+    indicators = write(tmp_path, GOOD)
+    path = _params(tmp_path, text, indicators)
+    for _ in range(3):
+        with pytest.raises(ParamsError, match="'syringes'"):
+            load_params(path)
+    assert reads == {"indicators": 1, "yaml": 1}
+    # the indicator file gains the indicator the target names: accepted at once
+    write(tmp_path, [*GOOD, GOOD[2].replace("needles", "syringes")])
+    assert [t.indicator for t in load_params(path).targets] == ["assault", "syringes"]
+    # the params file is edited to the same size and its times are put back: still seen
+    before = path.stat()
+    path.write_text(path.read_text().replace("value: 1200", "value: 1300"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert load_params(path).targets[1].value == 1300
+    assert reads == {"indicators": 2, "yaml": 2}
+    # a caller changing what it was given does not change what the next caller gets
+    first = params_yaml._read_yaml(path)[0]
+    first["targets"].clear()
+    assert len(params_yaml._read_yaml(path)[0]["targets"]) == 2
 
 
 @pytest.mark.parametrize("change, expected", [

@@ -30,6 +30,7 @@ import pandas as pd
 import pandera.pandas as pandera
 
 from ..errors import InputError, Problem
+from ..remembered import by_content
 from ._csv import QUARANTINE_COLUMNS, ReadResult, decode, sha256_of
 
 REQUIRED = ["indicator_id", "indicator_label", "area_code", "period_start", "period_end",
@@ -83,8 +84,8 @@ def parse_dates(values: pd.Series, *, end: bool = False) -> pd.Series:
     return iso.fillna(uk).fillna(month)
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, list]:
-    text = decode(path, path.read_bytes())
+def _read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, list]:
+    text = decode(path, path.read_bytes() if data is None else data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         raw_header = next(reader)
@@ -302,12 +303,18 @@ def read_indicators(path: str | Path) -> ReadResult:
     return result
 
 
-def indicator_ids(path: str | Path) -> set[str]:
+def indicator_ids(path: str | Path) -> frozenset[str]:
     """The indicator ids a file defines (a quick read for checking params; no validation of
-    the rows). Raises InputError when the file has no usable header."""
+    the rows). The same bytes are parsed once a process: every chapter of an appendix checks
+    its params against them. Raises InputError when the file has no usable header."""
     path = Path(path)
-    frame, _ = _read_table(path)
-    return {i for i in frame["indicator_id"] if re.fullmatch(INDICATOR_ID, i)}
+    return _ids(path, path.read_bytes())
+
+
+@by_content
+def _ids(path: Path, data: bytes) -> frozenset[str]:
+    frame, _ = _read_table(path, data)
+    return frozenset(i for i in frame["indicator_id"] if re.fullmatch(INDICATOR_ID, i))
 
 
 def period_months(start: dt.date, end: dt.date) -> float:
