@@ -254,6 +254,69 @@ def test_a_local_batch_runs_in_reused_worker_processes_and_survives_one_dying(
     assert worker.submit(os.getpid, lane=1).result() != pid  # a new process
 
 
+def _slow_chapters(folder, seconds: float, failing: str = ""):
+    """Chapters 00_summary (the key findings: run last) and 01-04, each waiting `seconds`
+    and leaving ``<params>.<chapter>.pid`` beside its params file, the process it ran in;
+    chapter 03 raises for the params file named `failing`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("00_summary", "01_first", "02_second", "03_third", "04_fourth"):
+        nb = nbformat.v4.new_notebook()
+        params = nbformat.v4.new_code_cell('params_file = "x"')
+        params.metadata["tags"] = ["parameters"]
+        nb.cells = [params, nbformat.v4.new_code_cell(
+            "import os, time\n"
+            f"time.sleep({seconds if name != '00_summary' else 0})\n"
+            f"open(params_file + '.{name}.pid', 'w').write(str(os.getpid()))\n"
+            + (f"assert not ({name == '03_third'} and params_file.endswith('/{failing}.yaml')),"
+               " 'chapter three fails here'" if failing else "")),
+            nbformat.v4.new_markdown_cell(f"# {name}")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def _pids(params_file) -> dict[str, int]:
+    return {p.name.split(".")[-2]: int(p.read_text())
+            for p in params_file.parent.glob(f"{params_file.name}.*.pid")}
+
+
+def test_a_free_worker_helps_the_last_appendix_of_a_batch(demo_dir, tmp_path):
+    """Two workers, three appendices: the worker left without an appendix to start takes
+    the last one's chapters from the other end, the key findings run in the appendix's own
+    worker, and the HTML is the one a single worker builds. A chapter failing in either
+    worker fails that appendix alone, as one line."""
+    files = [_params(demo_dir, tmp_path, "a", ["2014-04"])]
+    for name in ("b", "c"):  # the same data
+        files.append(tmp_path / f"{name}.yaml")
+        files[-1].write_text(files[0].read_text().replace("assessment: a", f"assessment: {name}"))
+    chapters = _slow_chapters(tmp_path / "chapters", 1.0)
+    outcomes = build_appendices(files, out_dir=tmp_path / "out", notebooks_dir=chapters,
+                                workers=2)
+    assert _built(outcomes) == ["built"] * 3, [o.error for o in outcomes]
+    last = _pids(files[2])
+    assert len(set(last.values())) == 2, last  # two processes ran its chapters
+    assert last["00_summary"] == last["01_first"]  # the key findings in its own worker
+    assert last["04_fourth"] != last["01_first"]  # the helper started from the other end
+    assert len(set(_pids(files[0]).values())) == 1  # the first had a worker to itself
+    (alone,) = build_appendices([files[2]], out_dir=tmp_path / "alone", notebooks_dir=chapters,
+                                workers=1)
+    assert alone.ok and len(set(_pids(files[2]).values())) == 1
+    assert RUN_TIME.sub("T", alone.html.read_text()) == \
+        RUN_TIME.sub("T", outcomes[2].html.read_text())
+
+    failing = _slow_chapters(tmp_path / "failing", 1.0, failing="c")
+    outcomes = build_appendices(files, out_dir=tmp_path / "out", notebooks_dir=failing,
+                                workers=2, force=True)
+    assert _built(outcomes) == ["built", "built", "FAILED"]
+    assert outcomes[2].error.startswith("chapter 03_third failed: AssertionError: chapter "
+                                        "three fails here"), outcomes[2].error
+    assert (tmp_path / "out" / "c" / "failed" / "03_third.ipynb").is_file()
+    assert "c/failed/03_third.ipynb" in outcomes[2].error  # where the notebook is kept
+    html = tmp_path / "out" / "c.html"
+    assert RUN_TIME.sub("T", html.read_text()) == RUN_TIME.sub("T", alone.html.read_text())
+
+
 def _engine_shell_here() -> bool:
     from smp_analysis.report.engine import BuildShell
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
@@ -132,47 +133,137 @@ def _bar(total: int, progress: bool):
     return tqdm(total=total, desc="appendices", unit="appendix", disable=not progress)
 
 
+@dataclass
+class _Build:
+    """An appendix of a local batch under way: its lane, where it writes, and the outcome of
+    each step so far."""
+
+    args: tuple  # params file, out dir, notebooks dir, fingerprints, commit
+    lane: int
+    work: dict
+    own: tuple | None = None  # (ok, value) of its own worker's chapters
+    helper: int | None = None  # the lane helping it
+    helped: tuple | None = None  # (ok, value) of the helper
+
+
 def _run_lanes(tasks: dict, workers: int, progress: bool):
     """The appendices in `workers` reused local worker processes (:func:`.worker.pool` lanes
-    0, 1, ...), each building one at a time and taking the next as it finishes. The lanes are
-    started (or renewed, when the package changed) once, and keep their code to the end of
-    the batch. A worker that dies (killed, out of memory) fails its appendix, and the next one
-    sent to its lane starts a new process. Lanes beyond the two every build uses are stopped
-    afterwards."""
+    0, 1, ...), each building one at a time and taking the next as it finishes; once none is
+    left to start, a free worker helps one still running, taking its chapters from the other
+    end (:func:`.runs.batch_chapters`, :func:`.runs.batch_helper`), so the last appendices do
+    not leave a core idle. The lanes are started (or renewed, when the package changed) once,
+    and keep their code to the end of the batch. A worker that dies (killed, out of memory)
+    fails its appendix, and the next step sent to its lane starts a new process. Lanes beyond
+    the two every build uses are stopped afterwards."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     waiting = list(tasks.items())[::-1]  # the next is last
     free = list(range(max(1, min(workers, len(tasks)))))
     for lane in free:
         worker.pool(lane)
-    running: dict = {}  # future -> (task, lane)
+    builds: dict[int, _Build] = {}
+    running: dict = {}  # future -> (appendix, step, lane)
+
+    def send(i: int, step: str, lane: int, function, *args, **kwargs) -> None:
+        fingerprints = builds[i].args[3]
+        running[worker.submit(worker.batch_step, fingerprints, function, *args, lane=lane,
+                              pinned=True, **kwargs)] = (i, step, lane)
+
     try:
         with _bar(len(tasks), progress) as bar:
             while waiting or running:
-                while free and waiting:
-                    lane, (i, args) = free.pop(0), waiting.pop()
-                    try:
-                        future = worker.submit(worker.build_task, *args, lane=lane,
-                                               pinned=True)
-                    except Exception as exc:  # noqa: BLE001 - no process for it: its outcome
-                        free.append(lane)
+                while free:
+                    started = _start_next(waiting, builds, free[0], send) if waiting else \
+                        _help_one(builds, free[0], send)
+                    if started is None:
+                        break
+                    free.pop(0)
+                    if started is not True:  # it could not start: its outcome
+                        free.insert(0, started[1])
                         bar.update(1)
-                        yield i, (False, f"no worker process could be started for it: "
-                                         f"{_reason(exc)}")
-                        continue
-                    running[future] = (i, lane)
+                        yield started[0], started[2]
                 if not running:
-                    continue
+                    break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: running[f][1]):
-                    i, lane = running.pop(future)
-                    free.append(lane)
-                    bar.update(1)
-                    yield i, _result(future)
+                for future in sorted(done, key=lambda f: running[f][2]):
+                    i, step, lane = running.pop(future)
+                    outcome, freed = _step_done(builds, i, step, lane, _result(future), send)
+                    free.extend(freed)
+                    if outcome is not None:
+                        del builds[i]
+                        bar.update(1)
+                        yield i, outcome
                 free.sort()
     finally:
         for lane in range(2, workers):
             worker.release(lane)
+
+
+def _start_next(waiting: list, builds: dict, lane: int, send):
+    """Start the next appendix on `lane`: True, or ``(i, lane, (False, reason))`` when it
+    could not be started."""
+    from . import runs
+
+    i, args = waiting.pop()
+    params_file, out_dir, notebooks_dir, fingerprints, commit = args
+    try:
+        builds[i] = _Build(args, lane, runs.start_appendix(params_file, out_dir))
+        send(i, "own", lane, runs.batch_chapters, params_file, work=builds[i].work,
+             notebooks_dir=notebooks_dir, fingerprints=fingerprints, commit=commit)
+    except Exception as exc:  # noqa: BLE001 - no process or no folder for it: its outcome
+        builds.pop(i, None)
+        return i, lane, (False, f"it could not be started: {_reason(exc)}")
+    return True
+
+
+def _help_one(builds: dict, lane: int, send):
+    """Send `lane` to help an appendix whose own worker still has chapters to claim: True,
+    or None when none has."""
+    from . import runs
+
+    for i, build in builds.items():
+        total = len(runs.batch_order(chapters(build.args[2]), helper=True))
+        if build.own is None and build.helper is None and \
+                runs._marked(build.work, "claimed") < total:
+            try:
+                send(i, "helper", lane, runs.batch_helper, build.args[0], work=build.work,
+                     notebooks_dir=build.args[2])
+            except Exception:  # noqa: BLE001 - no process: the appendix goes on without help
+                return None
+            build.helper = lane
+            return True
+    return None
+
+
+def _step_done(builds: dict, i: int, step: str, lane: int, result: tuple, send):
+    """Record a finished step of appendix `i`; send its last step when it is due. Returns
+    the appendix's outcome once it has one (else None) and the lanes now free."""
+    from . import runs
+
+    build = builds[i]
+    if step == "helper":
+        build.helped = result
+        freed = [lane]
+    elif step == "own":
+        build.own = result
+        freed = []  # its lane keeps the appendix's results for the last step
+    else:  # "finish"
+        return result, [lane]
+    if build.own is None or (build.helper is not None and build.helped is None):
+        return None, freed  # the other worker is still running chapters
+    ok, value = build.own
+    if not ok:
+        return build.own, freed + [build.lane]
+    kind, value = value
+    if kind == "built":
+        return (True, value), freed + [build.lane]
+    helped = build.helped or (False, "no other worker ran its chapters")
+    params_file, _, notebooks_dir, fingerprints, commit = build.args
+    send(i, "finish", build.lane, runs.batch_finish, params_file, work=build.work,
+         notebooks_dir=notebooks_dir, seconds={**value, **(helped[1][0] if helped[0] else {})},
+         helped=helped[1][1] if helped[0] else {}, fingerprints=fingerprints, commit=commit,
+         error=None if helped[0] else helped[1])
+    return None, freed
 
 
 def _run_dask(client, tasks: dict, progress: bool):

@@ -93,33 +93,41 @@ def _marked(work: dict, suffix: str) -> int:
 
 def run_chapters(params_file: Path, order: list[Path], *, work: dict, notebooks_dir: Path,
                  count: int | None = None, results: dict | None = None,
-                 shared: list[Path] = (), lane: int | None = None
+                 shared: list[Path] = (), lane: int | None = None, then: list[Path] = ()
                  ) -> tuple[dict[str, float], dict]:
     """Execute `order`'s chapters, in order, in this process, into ``failed/`` (moved to
     ``executed/`` once the whole appendix has succeeded), sharing one assessment between
     them; then each of the `shared` chapters no other worker of the build has claimed yet
-    (stopping once a chapter of the build has failed). `results`: topic results another worker
-    computed for this appendix (see :func:`.sharing.shared_assessments`). Returns each
-    chapter's seconds and the topic results computed here; a failing chapter raises
-    :class:`~.build.AppendixError`. A line is logged a chapter, ``(k of n chapters)`` when
-    `count` (the appendix's chapters) is given, k counting every worker's. In a build's `lane`,
-    a failure is logged at once (the error is raised once both workers have stopped)."""
+    (stopping once a chapter of the build has failed); then the `then` chapters, if this
+    process ran every `shared` chapter itself (no other worker has results to hand them).
+    `results`: topic results another worker computed for this appendix (see
+    :func:`.sharing.shared_assessments`). Returns each chapter's seconds and the topic results
+    computed here; a failing chapter raises :class:`~.build.AppendixError`. A line is logged a
+    chapter, ``(k of n chapters)`` when `count` (the appendix's chapters) is given, k counting
+    every worker's. In a build's `lane`, a failure is logged at once (the error is raised once
+    both workers have stopped)."""
     import papermill as pm
 
     from . import engine
     from .build import AppendixError
     from .sharing import shared_assessments
 
+    mine = []
+
     def claimed():
         for chapter in shared:
             if _marked(work, "failed"):
                 return
             if _mark(work, f"{chapter.stem}.claimed"):
+                mine.append(chapter)
                 yield chapter
+
+    def finally_():  # evaluated once every shared chapter has been claimed
+        yield from (then if len(mine) == len(shared) else ())
 
     seconds: dict[str, float] = {}
     with shared_assessments(results) as computed:
-        for chapter in itertools.chain(order, claimed()):
+        for chapter in itertools.chain(order, claimed(), finally_()):
             start = time.perf_counter()
             target = work["failed_dir"] / chapter.name
             try:
@@ -212,6 +220,86 @@ def finish_appendix(params_file: Path, to_run: list[Path], last: list[Path],
                           count=len(to_run), results=results)
     return write_appendix(params_file, to_run, {**seconds, **ran}, work=work,
                           fingerprints=fingerprints, commit=commit, prov=prov)
+
+
+# ------------------------------------------------------------------ an appendix of a batch
+_OWN_RESULTS: dict[str, dict] = {}  # assessment -> this worker's topic results, between steps
+
+
+def batch_order(to_run: list[Path], *, helper: bool) -> list[Path]:
+    """The chapters (not the key findings) in the order a worker of a local batch takes
+    them: the appendix's own worker by name, as :func:`run_appendix` runs them; a worker
+    helping it from the other end, first the chapters no other needs (as the second worker of
+    a single build), the priorities and the chapters showing their results last.
+
+    >>> names = ["00_summary", "01_priorities", "02_overview", "03_rates", "05_expected_volumes",
+    ...          "06_domestic_abuse", "07_recording_practice", "09_places", "10_patterns"]
+    >>> [p.stem for p in batch_order([Path(f"{n}.ipynb") for n in names], helper=True)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['09_places', '05_expected_volumes', '10_patterns', '03_rates', '02_overview',
+     '07_recording_practice', '06_domestic_abuse', '01_priorities']
+    """
+    from .build import FIRST_WORKER, LONGEST_FIRST, SECOND_WORKER
+
+    body = [p for p in to_run if not _front_matter(p)]
+    if not helper:
+        return body
+    rank = {name: i for i, name in enumerate((*SECOND_WORKER, *LONGEST_FIRST))}
+    return sorted(body[::-1], key=lambda p: (p.stem in FIRST_WORKER,
+                                             rank.get(p.stem, len(rank))))
+
+
+def batch_chapters(params_file: Path, *, work: dict, notebooks_dir: Path,
+                   fingerprints: dict | None = None, commit: str | None = None
+                   ) -> tuple[str, object]:
+    """An appendix of a local batch, in its own worker (:func:`start_appendix` has run): every
+    chapter not claimed yet, in order, while a worker with no appendix left to start may help
+    from the other end (:func:`batch_helper`). When this worker ran every chapter itself, the
+    key findings follow in the same assessment and the appendix is written, as
+    :func:`run_appendix` does: ``("built", result)``. Otherwise its topic results are kept
+    here for :func:`batch_finish`: ``("helped", seconds)``."""
+    from .build import chapters
+
+    to_run = chapters(notebooks_dir)
+    seconds, computed = run_chapters(params_file, [], work=work, notebooks_dir=notebooks_dir,
+                                     shared=batch_order(to_run, helper=False),
+                                     then=[p for p in to_run if _front_matter(p)])
+    if all(p.stem in seconds for p in to_run):
+        return "built", write_appendix(params_file, to_run, seconds, work=work,
+                                       fingerprints=fingerprints, commit=commit)
+    _OWN_RESULTS[work["assessment"]] = computed
+    return "helped", seconds
+
+
+def batch_helper(params_file: Path, *, work: dict, notebooks_dir: Path
+                 ) -> tuple[dict[str, float], dict]:
+    """Help an appendix of a local batch whose own worker is still running its chapters:
+    each chapter neither has claimed, from the other end (:func:`batch_order`). Returns their
+    seconds and the topic results computed here, for :func:`batch_finish`."""
+    from .build import chapters
+
+    return run_chapters(params_file, [], work=work, notebooks_dir=notebooks_dir,
+                        shared=batch_order(chapters(notebooks_dir), helper=True))
+
+
+def batch_finish(params_file: Path, *, work: dict, notebooks_dir: Path,
+                 seconds: dict[str, float], helped: dict, fingerprints: dict | None = None,
+                 commit: str | None = None, error: str | None = None):
+    """The end of a helped appendix of a batch, in its own worker: the key findings, handed
+    the topic results of both workers, and the appendix written (:func:`finish_appendix`).
+    `error`: why the helper failed; the results kept here are dropped and it is raised."""
+    from .build import AppendixError, chapters
+
+    own = _OWN_RESULTS.pop(work["assessment"], {})
+    if error is not None:
+        raise AppendixError(error)
+    results = {key: dict(topics) for key, topics in own.items()}
+    for key, topics in helped.items():
+        results.setdefault(key, {}).update(topics)
+    to_run = chapters(notebooks_dir)
+    return finish_appendix(params_file, to_run, [p for p in to_run if _front_matter(p)],
+                           seconds, work=work, notebooks_dir=notebooks_dir, results=results,
+                           fingerprints=fingerprints, commit=commit)
 
 
 def run_appendix_in_two(params_file: Path, *, out_dir: Path, notebooks_dir: Path,

@@ -44,11 +44,20 @@ def result_of(future: Future):
 
 def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
                fingerprints: dict | None, commit: str | None) -> tuple[bool, object]:
-    """One appendix of a batch, in a worker: ``(True, result)`` or ``(False, reason)``. It
-    never raises, so a failing appendix is one line in the batch's table, not a worker's
-    traceback in the log."""
-    import_jsonschema_quickly()  # before .build imports nbformat
+    """One appendix of a batch, all of it, in a worker (a dask worker's task): see
+    :func:`batch_step`."""
     from . import runs
+
+    return batch_step(fingerprints, runs.run_appendix, params_file, out_dir=out_dir,
+                      notebooks_dir=notebooks_dir, fingerprints=fingerprints, commit=commit)
+
+
+def batch_step(fingerprints: dict | None, function, /, *args, **kwargs) -> tuple[bool, object]:
+    """`function(*args, **kwargs)`, an appendix of a batch or a step of one, in this worker:
+    ``(True, result)`` or ``(False, reason)``. It never raises, so a failing appendix is one
+    line in the batch's table, not a worker's traceback in the log. The worker must run the
+    code that sent the batch (`fingerprints`)."""
+    import_jsonschema_quickly()  # before .build imports nbformat
     from .build import _reason
     from .manifest import source_digest
 
@@ -66,9 +75,7 @@ def build_task(params_file: Path, out_dir: Path, notebooks_dir: Path,
     quiet = log.level
     log.setLevel(logging.WARNING)
     try:
-        return True, runs.run_appendix(params_file, out_dir=out_dir,
-                                       notebooks_dir=notebooks_dir,
-                                       fingerprints=fingerprints, commit=commit)
+        return True, function(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - reported in the batch's outcome
         return False, _reason(exc)
     finally:
