@@ -10,7 +10,8 @@
    the same params, inputs and code (:mod:`.manifest`; ``force=True`` rebuilds);
 4. builds the others in worker processes that keep the library imported and one IPython shell
    from one appendix to the next (:mod:`.worker`): `workers` reused local worker processes,
-   each taking the next appendix as it finishes one (no scheduler: on two cores a dask
+   each taking the next appendix as it finishes one, or helping a running one with its
+   chapters once none is left to start (no scheduler: on two cores a dask
    LocalCluster's scheduler, nannies and event loops took about a fifth of the time), or the
    workers of a running dask scheduler (`scheduler`, e.g. ``tcp://10.0.0.5:8786``; its
    workers must see the same paths: a shared filesystem). Every worker reads the stores
@@ -259,10 +260,15 @@ def _step_done(builds: dict, i: int, step: str, lane: int, result: tuple, send):
         return (True, value), freed + [build.lane]
     helped = build.helped or (False, "no other worker ran its chapters")
     params_file, _, notebooks_dir, fingerprints, commit = build.args
-    send(i, "finish", build.lane, runs.batch_finish, params_file, work=build.work,
-         notebooks_dir=notebooks_dir, seconds={**value, **(helped[1][0] if helped[0] else {})},
-         helped=helped[1][1] if helped[0] else {}, fingerprints=fingerprints, commit=commit,
-         error=None if helped[0] else helped[1])
+    try:
+        send(i, "finish", build.lane, runs.batch_finish, params_file, work=build.work,
+             notebooks_dir=notebooks_dir,
+             seconds={**value, **(helped[1][0] if helped[0] else {})},
+             helped=helped[1][1] if helped[0] else {}, fingerprints=fingerprints,
+             commit=commit, error=None if helped[0] else helped[1])
+    except Exception as exc:  # noqa: BLE001 - no process for its last step: its outcome
+        return (False, f"its last step could not be started: {_reason(exc)}"), \
+            freed + [build.lane]
     return None, freed
 
 
