@@ -78,6 +78,42 @@ def test_every_figure_has_real_alt_text_and_a_caption(soup):
         assert img.find_parent("figure").find("figcaption").get_text(strip=True)
 
 
+# what a caption may call a colour, and the pixels that show it (the house colours: dark blue
+# #12436D, orange #F46A25, near-black #0B0C0C; greys of any shade)
+CAPTION_COLOURS = {
+    "dark blue": lambda r, g, b: (abs(r - 0x12) < 8) & (abs(g - 0x43) < 8) & (abs(b - 0x6D) < 8),
+    "orange": lambda r, g, b: (abs(r - 0xF4) < 8) & (abs(g - 0x6A) < 8) & (abs(b - 0x25) < 8),
+    "black": lambda r, g, b: (r < 0x20) & (g < 0x20) & (b < 0x20),
+    "grey": lambda r, g, b: (abs(r - g) < 6) & (abs(g - b) < 6) & (r > 0x30) & (r < 0xE0),
+}
+
+
+def test_every_colour_a_caption_names_is_in_its_figure(soup):
+    """A caption that says "Maidstone in orange" is read as fact: the colour must be there,
+    as a mark, not a few antialiased pixels."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    checked = 0
+    for img in soup.find_all("img"):
+        caption = img.find_parent("figure").find("figcaption").get_text(" ", strip=True)
+        named = [c for c in CAPTION_COLOURS if re.search(rf"\b{c}\b", caption)]
+        if "blue" in re.sub(r"dark blue", "", caption):
+            named.append("dark blue")  # "falls in blue": the house blue
+        if not named:
+            continue
+        data = base64.b64decode(img["src"].split(",", 1)[1])
+        pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+        r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+        for colour in named:
+            assert int(CAPTION_COLOURS[colour](r, g, b).sum()) >= 30, (colour, caption)
+            checked += 1
+    assert checked >= 12  # the funnels, the priorities, anticipated volumes, changes, rates
+
+
 def test_provenance_block(soup, demo_params, built_appendix):
     block = soup.find(id="provenance")
     text = block.get_text(" ", strip=True)

@@ -38,6 +38,7 @@ RISE_COLOUR = get_af_colours("duo")[1]  # orange #F46A25
 FALL_COLOUR = get_af_colours("duo")[0]  # dark blue #12436D
 SHADE_COLOUR = get_af_colours("sequential")[4]  # light blue #ADD1F1, for bands and periods
 FLAG_COLOUR = get_af_colours("categorical")[2]  # dark pink #801650, for flagged months
+MUTED_COLOUR = "#757575"  # grey with 4.6:1 contrast on white, for lines of the unchosen
 
 
 
@@ -434,7 +435,9 @@ def rank_ranges(frame: pd.DataFrame, *, title: str, caption: str, alt: str, synt
     data = frame.sort_values(["rank", "label"], ascending=[False, True], kind="stable")
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(data) + 1.4))
     y = range(len(data))
-    colours = [FOCUS_COLOUR if r else PALETTE[0] for r in data["robust"]]
+    # recommended: the Analysis Function's focus colour; the rest a grey darker than its
+    # "other" grey, so a line still has 3:1 contrast with the page (WCAG 1.4.11)
+    colours = [FOCUS_COLOUR if r else MUTED_COLOUR for r in data["robust"]]
     ax.hlines(list(y), data["low"].astype(float), data["high"].astype(float), color=colours,
               lw=2.5, alpha=0.6)
     ax.scatter(data["rank"].astype(float), list(y), color=colours, zorder=3, s=30)

@@ -299,7 +299,8 @@ class Indicators(TopicResult):
                 measure=measure, noun=noun, area=self.area, comparison=self.comparison,
                 caption=f"Funnel plot of {s.label.lower()} by district of {self.comparison}, "
                         "with 95% (dashed) and 99.8% (solid) limits around the "
-                        f"{self.comparison} value; {self.area} in orange. "
+                        f"{self.comparison} value; {self.area} is the larger dark blue point, "
+                        "named on the chart. "
                         + s.funnel.sentence(self.area, noun, self.comparison,
                                             unit=unit(s.kind, s.per), noun=noun),
                 synthetic=self.synthetic))

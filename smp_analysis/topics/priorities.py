@@ -179,8 +179,8 @@ class Priorities(TopicResult):
             title=f"{self.area}: priority ranking and its uncertainty", top_n=self.top_n,
             caption=f"Rank of each candidate with the stated weights (dot) and the range of "
                     f"ranks in 90% of {self.draws:,} random weightings (line); recommended "
-                    "priorities in orange. The percentage is the share of weightings that put "
-                    f"the candidate in the top {self.top_n}.",
+                    "priorities in dark blue, the other candidates in grey. The percentage is "
+                    f"the share of weightings that put the candidate in the top {self.top_n}.",
             alt="Dot and line chart of priority ranks, best first: " + "; ".join(items) + ".",
             synthetic=self.synthetic)
 

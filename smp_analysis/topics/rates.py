@@ -137,8 +137,9 @@ class Rates(TopicResult):
             xlabel="Residents", ylabel="Recorded crimes per 1,000 residents",
             caption=f"Funnel plot of recorded crime per 1,000 residents in the districts of "
                     f"{self.comparison} against their population, with 95% (dashed) and 99.8% "
-                    f"(solid) control limits around the {self.comparison} rate; {self.area} in "
-                    "orange.", area=self.area, comparison=self.comparison,
+                    f"(solid) control limits around the {self.comparison} rate; {self.area} is "
+                    "the larger dark blue point, named on the chart.", area=self.area,
+            comparison=self.comparison,
             measure="recorded crimes per 1,000 residents", synthetic=self.synthetic)
 
 
