@@ -386,45 +386,6 @@ def recording_chart(series: pd.DataFrame, *, change_date, period: ReportingPerio
     return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
 
 
-def funnel_plot(points: pd.DataFrame, curve: pd.DataFrame, *, target: float, focus: str,
-                title: str, xlabel: str, ylabel: str, caption: str, alt: str, synthetic: bool,
-                target_label: str = "Comparison average") -> Figure:
-    """A funnel plot: one point per area (``denominator``, ``value``, ``name``; indexed by
-    code, the `focus` area highlighted and labelled), the target as a line, and the control
-    limits of `curve` (``denominator`` and ``lower_95, upper_95, lower_99.8, upper_99.8``
-    columns from :func:`smp_analysis.methods.funnel.funnel_limits`) as dashed (95%) and solid
-    (99.8%) lines."""
-    _theme()
-    fig, ax = plt.subplots(figsize=(8.5, 4.6))
-    styles = {"95": ("--", "#7f7f7f"), "99.8": ("-", "#404040")}
-    for name, (style, colour) in styles.items():
-        if f"upper_{name}" not in curve:
-            continue
-        ax.plot(curve["denominator"], curve[f"upper_{name}"], ls=style, color=colour, lw=1,
-                label=f"{name}% limits")
-        ax.plot(curve["denominator"], curve[f"lower_{name}"], ls=style, color=colour, lw=1)
-    ax.axhline(target, color=PALETTE[0], lw=1.2, label=chart_text(f"{target_label} "
-                                                                    f"({target:,.1f})"))
-    others = points[points.index != focus]
-    ax.scatter(others["denominator"], others["value"], s=36, color=OTHER_COLOUR,
-               edgecolors=PALETTE[0], linewidths=0.6, zorder=3, label="Other areas")
-    if focus in points.index:
-        row = points.loc[focus]
-        ax.scatter([row["denominator"]], [row["value"]], s=70, color=FOCUS_COLOUR, zorder=4,
-                   label=chart_text(row["name"]))
-        ax.annotate(chart_text(row["name"]), (row["denominator"], row["value"]),
-                    xytext=(6, 6), textcoords="offset points", color=FOCUS_COLOUR,
-                    fontweight="bold")
-    ax.set_title(chart_text(title), loc="left")
-    ax.set_xlabel(chart_text(xlabel))
-    ax.set_ylabel(chart_text(ylabel))
-    if ax.get_ylim()[0] < 0:
-        ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
-    return finish(fig, caption=caption, alt=alt, synthetic=synthetic)
-
-
 # ---- priorities: the ranking and how far it moves with the weights ------------------------
 def rank_ranges(frame: pd.DataFrame, *, title: str, caption: str, alt: str, synthetic: bool,
                 top_n: int) -> Figure:

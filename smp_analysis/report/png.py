@@ -47,6 +47,32 @@ def png_in_one_draw(fig: plt.Figure, *, margin: float = 1.0, left: float | None 
     and once to paint it; labels and legends placed outside the axes (as the house style does)
     are why the room is needed.
     """
+    painted = paint(fig, margin=margin, left=left, right=right)
+    return None if painted is None else painted.png()
+
+
+class Painted:
+    """A figure painted with room around it (:func:`paint`): its pixels (``rgba``, rows top
+    down), the box in pixels to crop to (``box``: left, top, right, bottom; the tight box
+    padded by ``savefig.pad_inches``) and the resolution."""
+
+    def __init__(self, rgba: np.ndarray, box: tuple[int, int, int, int], dpi: float):
+        self.rgba, self.box, self.dpi = rgba, box, dpi
+
+    def png(self, rgba: np.ndarray | None = None) -> bytes:
+        """The PNG of the crop (of `rgba` instead, when given: the same picture drawn on)."""
+        left, top, right, bottom = self.box
+        png = io.BytesIO()
+        encoded((self.rgba if rgba is None else rgba)[top:bottom, left:right]).save(
+            png, format="png", dpi=(self.dpi, self.dpi), compress_level=COMPRESS_LEVEL)
+        return png.getvalue()
+
+
+def paint(fig: plt.Figure, *, margin: float = 1.0, left: float | None = None,
+          right: float | None = None, transparent: bool = False) -> Painted | None:
+    """`fig` painted in one draw with room around it (see :func:`png_in_one_draw`); None when
+    its tight box reaches beyond the room or it is not on an Agg canvas. `transparent`: no
+    figure or axes background (a layer to lay over another picture)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.transforms import Bbox
 
@@ -58,7 +84,7 @@ def png_in_one_draw(fig: plt.Figure, *, margin: float = 1.0, left: float | None 
     if not isinstance(fig.canvas, FigureCanvasAgg):
         return None
     raw = io.BytesIO()
-    fig.savefig(raw, format="rgba", bbox_inches=room, dpi=dpi)
+    fig.savefig(raw, format="rgba", bbox_inches=room, dpi=dpi, transparent=transparent)
     renderer = getattr(fig.canvas, "renderer", None)
     if renderer is None or renderer.dpi != dpi:
         return None
@@ -75,12 +101,9 @@ def png_in_one_draw(fig: plt.Figure, *, margin: float = 1.0, left: float | None 
     rows = len(data) // 4 // columns
     if rows * columns * 4 != len(data):
         return None
-    left, right = round((tight.x0 - room.x0) * dpi), round((tight.x1 - room.x0) * dpi)
-    top, bottom = round((room.y1 - tight.y1) * dpi), round((room.y1 - tight.y0) * dpi)
-    rgba = np.frombuffer(data, np.uint8).reshape(rows, columns, 4)[top:bottom, left:right]
-    png = io.BytesIO()
-    encoded(rgba).save(png, format="png", dpi=(dpi, dpi), compress_level=COMPRESS_LEVEL)
-    return png.getvalue()
+    box = (round((tight.x0 - room.x0) * dpi), round((room.y1 - tight.y1) * dpi),
+           round((tight.x1 - room.x0) * dpi), round((room.y1 - tight.y0) * dpi))
+    return Painted(np.frombuffer(data, np.uint8).reshape(rows, columns, 4), box, dpi)
 
 
 # zlib's fastest level: on charts (large flat areas) a PNG of the opaque picture's three

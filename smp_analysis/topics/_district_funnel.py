@@ -21,7 +21,7 @@ from ..methods.funnel import (
     level_name,
 )
 from ..methods.ranks import RankInterval, rank_interval
-from ..report import charts
+from ..report import charts, funnel_chart
 from ..report.words import ordinal
 
 GRID_POINTS = 120
@@ -89,7 +89,7 @@ class FunnelComparison:
                comparison: str, synthetic: bool, measure: str,
                noun: str = "rate") -> charts.Figure:
         shown = self.areas[self.areas["plotted"]]
-        return charts.funnel_plot(
+        return funnel_chart.funnel_plot(
             shown, self.curve, target=self.target, focus=self.focus_code, title=title,
             xlabel=xlabel, ylabel=ylabel, caption=caption, synthetic=synthetic,
             target_label=f"{comparison} {noun}",
