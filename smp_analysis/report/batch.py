@@ -50,6 +50,9 @@ def build_batch(params_files: list[str | Path], *, out_dir: str | Path, notebook
     out_dir = Path(out_dir).resolve()  # workers' current directory may differ
     notebooks_dir = Path(notebooks_dir).resolve()
     outcomes: dict[int, AppendixOutcome] = {}
+    if scheduler is None and files:  # the local workers import the library meanwhile
+        for lane in range(max(1, min(workers, len(files)))):
+            worker.submit(worker.warm_up, lane=lane)
     valid = _validate(files, outcomes)
     with contextlib.ExitStack() as stack:
         # connect first: an unreachable scheduler is one message before any work is done
