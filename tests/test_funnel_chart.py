@@ -105,6 +105,14 @@ def test_a_name_reaching_outside_the_funnel_is_drawn_whole(monkeypatch):
     assert picture == _whole(monkeypatch, **_funnel(names, focus=CODES[5]))
 
 
+def test_a_focus_without_a_value_is_not_highlighted():
+    funnel = _funnel(focus=CODES[2])
+    funnel["points"] = funnel["points"].assign(value=lambda f: f["value"].where(
+        f.index != CODES[2]))
+    missing = funnel_chart.funnel_plot(**funnel).png
+    assert missing == funnel_chart.funnel_plot(**{**funnel, "focus": "nowhere"}).png
+
+
 def test_every_funnel_needs_alt_text():
     with pytest.raises(ValueError, match="alt text"):
         funnel_chart.funnel_plot(**{**_funnel(focus=CODES[0]), "alt": "  "})

@@ -82,6 +82,8 @@ def funnel_plot(points: pd.DataFrame, curve: pd.DataFrame, *, target: float, foc
                    synthetic=synthetic)
     funnel = _remembered(drawing)
     row = points.loc[focus] if focus in points.index else None
+    if row is not None and not np.isfinite([row["denominator"], row["value"]]).all():
+        row = None  # no point to highlight (matplotlib draws none for a missing value)
     picture = None
     if funnel is not None:
         picture = funnel.png() if row is None else _highlighted(funnel, row)
