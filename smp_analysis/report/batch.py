@@ -261,14 +261,13 @@ def _step_done(builds: dict, i: int, step: str, lane: int, result: tuple, send):
     kind, value = value
     if kind == "built":
         return (True, value), freed + [build.lane]
-    helped = build.helped or (False, "no other worker ran its chapters")
+    helped, by_helper = build.helped or (False, "no other worker ran its chapters")
+    seconds, results = by_helper if helped else ({}, {})
     params_file, _, notebooks_dir, fingerprints, commit = build.args
     try:
         send(i, "finish", build.lane, runs.batch_finish, params_file, work=build.work,
-             notebooks_dir=notebooks_dir,
-             seconds={**value, **(helped[1][0] if helped[0] else {})},
-             helped=helped[1][1] if helped[0] else {}, fingerprints=fingerprints,
-             commit=commit, error=None if helped[0] else helped[1])
+             notebooks_dir=notebooks_dir, seconds={**value, **seconds}, helped=results,
+             fingerprints=fingerprints, commit=commit, error=None if helped else by_helper)
     except Exception as exc:  # noqa: BLE001 - no process for its last step: its outcome
         return (False, f"its last step could not be started: {_reason(exc)}"), \
             freed + [build.lane]
